@@ -1,0 +1,111 @@
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Tracing;
+using OnnxBridge.Core.Values;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Blocks;
+
+/// <summary>
+/// The unit networks are made of: a TorchSharp module (so parameters(), state_dict(), train()/eval(),
+/// to(device) and the optimizers work unchanged) whose forward is written once against
+/// <see cref="Value"/> and therefore both runs in TorchSharp and exports to ONNX.
+/// </summary>
+/// <remarks>
+/// Subclasses implement <see cref="Forward"/>, call children through <see cref="Call"/>, and read
+/// their own parameters and buffers through <see cref="Use"/>. Children are registered with
+/// <see cref="Register{T}"/> (or as fields followed by <c>RegisterComponents()</c>, TorchSharp's
+/// way); the registration name is the state-dict key prefix, as in PyTorch.
+/// </remarks>
+public abstract class Block : nn.Module<Tensor, Tensor>
+{
+    /// <param name="name">The block's type name, shown in structure prints.</param>
+    protected Block(string name) : base(name) { }
+
+    /// <summary>TorchSharp's entry point: runs <see cref="Forward"/> eagerly on a tensor.</summary>
+    public sealed override Tensor forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return Call(Value.Eager(input)).Tensor;
+    }
+
+    /// <summary>Runs this block on a value: eagerly, or recorded into the graph being exported.</summary>
+    public Value Call(Value input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (GraphRecorder.Current is not { } graph) return Forward(input);
+        using (graph.EnterBlock(this)) return Forward(input);
+    }
+
+    /// <summary>
+    /// True once every parameter in this block and its children has a shape (deferred
+    /// initialization: e.g. <c>Linear(10)</c> learns its input size on the first call or
+    /// <see cref="Build"/>).
+    /// </summary>
+    public bool IsBuilt => !UnbuiltBlockPaths().Any();
+
+    /// <summary>The state-dict paths of blocks whose parameters are not materialized yet ("" for this block).</summary>
+    public IEnumerable<string> UnbuiltBlockPaths()
+    {
+        if (HasPendingParameters) yield return "";
+        foreach (var (path, module) in named_modules())
+        {
+            if (module is Block { HasPendingParameters: true }) yield return path;
+        }
+    }
+
+    /// <summary>
+    /// Materializes deferred parameters from an input description alone, without data: runs the
+    /// forward symbolically and returns the output shape (Keras's <c>model.build(input_shape)</c>).
+    /// </summary>
+    /// <exception cref="ExportException">A shape does not fit; the message names the block path.</exception>
+    public IReadOnlyList<Dim> Build(InputSpec input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var noGrad = no_grad();
+        var graph = new GraphRecorder(this);
+        using (graph.Activate())
+        {
+            var x = graph.AddInput(input.Name, input.ElementType, input.Shape);
+            return Call(Value.Symbolic(x)).Shape;
+        }
+    }
+
+    /// <summary>The forward computation, written against <see cref="Value"/>.</summary>
+    protected abstract Value Forward(Value input);
+
+    /// <summary>
+    /// A parameter or buffer of this block as a value: the tensor itself when running eagerly
+    /// (autograd tracks it), an initializer named by its state-dict key when exporting.
+    /// </summary>
+    protected static Value Use(Tensor parameterOrBuffer)
+    {
+        ArgumentNullException.ThrowIfNull(parameterOrBuffer);
+        return GraphRecorder.Current is { } graph ? Value.Symbolic(graph.UseTensor(parameterOrBuffer)) : Value.Eager(parameterOrBuffer);
+    }
+
+    /// <summary>Registers a child under <paramref name="name"/> (its state-dict prefix) and returns it.</summary>
+    protected T Register<T>(string name, T child) where T : nn.Module
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(child);
+        register_module(name, child);
+        return child;
+    }
+
+    /// <summary>True while this block's own parameters wait for their shapes (deferred initialization).</summary>
+    protected internal virtual bool HasPendingParameters => false;
+
+    /// <summary>
+    /// Deferred blocks override this to take their parameter shapes from a state dict being loaded,
+    /// as PyTorch's lazy modules do. <paramref name="shapeOf"/> maps a local key (<c>weight</c>) to
+    /// its shape in the file, or null. Returns every local key the block will then have, with its
+    /// shape, or an error. Must not change the block: <see cref="MaterializeFromPlan"/> does that once
+    /// the whole load has been checked.
+    /// </summary>
+    protected internal virtual (IReadOnlyDictionary<string, long[]>? Plan, string? Error) PlanMaterialization(Func<string, IReadOnlyList<long>?> shapeOf) =>
+        (null, $"{GetType().Name} cannot take its parameter shapes from a state dict; call Build(input) first");
+
+    /// <summary>Materializes the parameters planned by <see cref="PlanMaterialization"/>, uninitialized (the load fills them).</summary>
+    protected internal virtual void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan) =>
+        throw new NotSupportedException($"{GetType().Name} has no deferred parameters");
+}

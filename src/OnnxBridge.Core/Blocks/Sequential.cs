@@ -1,0 +1,49 @@
+using System.Collections;
+using System.Globalization;
+using OnnxBridge.Core.Values;
+
+namespace OnnxBridge.Core.Blocks;
+
+/// <summary>
+/// Runs its layers in order, each on the previous one's output. Layers are registered under their
+/// index, so state-dict keys read <c>0.weight</c>, <c>2.bias</c>, as in PyTorch's nn.Sequential.
+/// </summary>
+public sealed class Sequential : Block, IReadOnlyList<Block>
+{
+    private readonly List<Block> _layers = [];
+
+    /// <summary>Creates a Sequential of <paramref name="layers"/>.</summary>
+    public Sequential(params Block[] layers) : base(nameof(Sequential))
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        foreach (var layer in layers) Append(layer);
+    }
+
+    /// <summary>The layer at <paramref name="index"/> (PyTorch's <c>net[2]</c>).</summary>
+    public Block this[int index] => _layers[index];
+
+    /// <summary>The number of layers.</summary>
+    public int Count => _layers.Count;
+
+    /// <summary>Appends a layer under the next index.</summary>
+    public Sequential Append(Block layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        Register(_layers.Count.ToString(CultureInfo.InvariantCulture), layer);
+        _layers.Add(layer);
+        return this;
+    }
+
+    /// <inheritdoc/>
+    public IEnumerator<Block> GetEnumerator() => _layers.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <inheritdoc/>
+    protected override Value Forward(Value input)
+    {
+        var x = input;
+        foreach (var layer in _layers) x = layer.Call(x);
+        return x;
+    }
+}

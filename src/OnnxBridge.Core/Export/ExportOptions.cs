@@ -1,0 +1,43 @@
+using OnnxBridge.Core.Values;
+
+namespace OnnxBridge.Core.Export;
+
+/// <summary>How to export a block to ONNX.</summary>
+public sealed record ExportOptions
+{
+    /// <summary>The default opset: 17 with IR 8, the newest pair python3-onnx 1.12's checker accepts.</summary>
+    public const int DefaultOpset = 17;
+
+    /// <summary>The lowest opset our emitters target (ReduceSum with axes as an input, Gemm-13).</summary>
+    public const int MinOpset = 13;
+
+    /// <summary>The highest opset we have checked our emitted operators against.</summary>
+    public const int MaxOpset = 21;
+
+    /// <summary>Creates options for a network with one input.</summary>
+    public ExportOptions(InputSpec input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Input = input;
+    }
+
+    /// <summary>The graph input: name, element type, shape with symbolic dimensions.</summary>
+    public InputSpec Input { get; init; }
+
+    /// <summary>The graph output's name.</summary>
+    public string OutputName { get; init; } = "output";
+
+    /// <summary>The ONNX opset of the default domain, <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</summary>
+    public int Opset { get; init; } = DefaultOpset;
+
+    /// <summary>The graph's name; the block's type name when null.</summary>
+    public string? GraphName { get; init; }
+
+    /// <summary>The IR version that goes with <see cref="Opset"/> (the oldest IR that defines it).</summary>
+    public long IrVersion => Opset switch
+    {
+        <= 18 => 8,
+        <= 20 => 9,
+        _ => 10,
+    };
+}

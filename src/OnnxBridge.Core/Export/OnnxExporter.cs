@@ -1,0 +1,135 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Tracing;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx.IO;
+using OnnxBridge.Onnx.Proto;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Export;
+
+/// <summary>
+/// Exports a block to ONNX by running its forward symbolically. The result is deterministic (the
+/// same block and options give the same bytes), names initializers by state-dict key, keeps named
+/// input dimensions symbolic, and records the producer and a SHA-256 of the weights in metadata.
+/// </summary>
+public static class OnnxExporter
+{
+    /// <summary>The producer name written into every model.</summary>
+    public const string ProducerName = "OnnxBridge";
+
+    /// <summary>The metadata key holding the hex SHA-256 of the initializers (name, type, dims, data).</summary>
+    public const string WeightsHashKey = "onnxbridge.weights_sha256";
+
+    /// <summary>Records <paramref name="model"/>'s forward as an ONNX model.</summary>
+    /// <exception cref="ExportException">The forward cannot be recorded; the message names the block path.</exception>
+    public static ModelProto Export(Block model, ExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Opset is < ExportOptions.MinOpset or > ExportOptions.MaxOpset)
+            throw new ExportException($"opset {options.Opset} is not supported: use {ExportOptions.MinOpset}..{ExportOptions.MaxOpset}");
+
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            var graph = new GraphRecorder(model);
+            SymbolicTensor input, output;
+            using (graph.Activate())
+            {
+                input = graph.AddInput(options.Input.Name, options.Input.ElementType, options.Input.Shape);
+                var result = model.Call(Value.Symbolic(input));
+                output = result.IsSymbolic ? result.Symbol : graph.UseTensor(result.Tensor);
+            }
+            return Assemble(model, options, graph, input, output);
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+    }
+
+    /// <summary>Exports and writes the model to <paramref name="path"/> atomically; returns the model.</summary>
+    public static ModelProto Save(Block model, ExportOptions options, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var proto = Export(model, options);
+        AtomicFile.WriteAllBytes(path, proto.ToByteArray());
+        return proto;
+    }
+
+    private static ModelProto Assemble(Block model, ExportOptions options, GraphRecorder recorder, SymbolicTensor input, SymbolicTensor output)
+    {
+        var nodes = recorder.Nodes.ToList();
+        NameOutput(nodes, output, options.OutputName);
+
+        var graph = new GraphProto { Name = options.GraphName ?? model.GetType().Name };
+        graph.Node.AddRange(nodes);
+        graph.Input.Add(ValueInfo(input.Name, input));
+        graph.Output.Add(ValueInfo(options.OutputName, output));
+
+        // Initializers in state-dict order, whatever order the forward used them in.
+        var order = model.state_dict().Keys.Select((key, index) => (key, index)).ToDictionary(p => p.key, p => p.index, StringComparer.Ordinal);
+        foreach (var (key, tensor) in recorder.UsedInitializers.OrderBy(u => order.GetValueOrDefault(u.Key, int.MaxValue)).ThenBy(u => u.Key, StringComparer.Ordinal))
+            graph.Initializer.Add(TensorConvert.ToHost(tensor).ToProto(key));
+
+        var proto = new ModelProto
+        {
+            IrVersion = options.IrVersion,
+            ProducerName = ProducerName,
+            ProducerVersion = ProducerVersion(),
+            Graph = graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
+        proto.MetadataProps.Add(new StringStringEntryProto { Key = WeightsHashKey, Value = WeightsHash(graph) });
+        return proto;
+    }
+
+    /// <summary>Gives the graph output its public name: renames the producing node's output, or adds an Identity.</summary>
+    private static void NameOutput(List<NodeProto> nodes, SymbolicTensor output, string outputName)
+    {
+        var producer = nodes.FirstOrDefault(n => n.Output.Contains(output.Name));
+        var consumed = nodes.Any(n => n.Input.Contains(output.Name));
+        if (producer is not null && !consumed)
+        {
+            producer.Output[producer.Output.IndexOf(output.Name)] = outputName;
+            return;
+        }
+        var identity = new NodeProto { Name = "/Identity_output", OpType = "Identity" };
+        identity.Input.Add(output.Name);
+        identity.Output.Add(outputName);
+        nodes.Add(identity);
+    }
+
+    private static ValueInfoProto ValueInfo(string name, SymbolicTensor value)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var dim in value.Shape)
+        {
+            shape.Dim.Add(dim.IsKnown
+                ? new TensorShapeProto.Types.Dimension { DimValue = dim.Size!.Value }
+                : new TensorShapeProto.Types.Dimension { DimParam = dim.Symbol });
+        }
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)value.ElementType, Shape = shape } },
+        };
+    }
+
+    /// <summary>SHA-256 over each initializer's serialized TensorProto, in graph order.</summary>
+    public static string WeightsHash(GraphProto graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var initializer in graph.Initializer) sha.AppendData(initializer.ToByteArray());
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private static string ProducerVersion() =>
+        typeof(OnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+}

@@ -1,0 +1,105 @@
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Tracing;
+using OnnxBridge.Core.Values;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Layers;
+
+/// <summary>
+/// y = x·Wᵀ + b with PyTorch's layout and initialization (W is [out, in]; both drawn from
+/// U(-1/√in, 1/√in)). The input size may be left out: it is then taken from the first input, or
+/// from <see cref="Block.Build"/>, or from a state dict being loaded (deferred initialization).
+/// </summary>
+public sealed class Linear : Block
+{
+    /// <summary>Creates the layer; with <paramref name="inFeatures"/> null its parameters wait for the first input.</summary>
+    public Linear(long outFeatures, long? inFeatures = null, bool hasBias = true) : base(nameof(Linear))
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
+        if (inFeatures is { } known) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(known, nameof(inFeatures));
+        OutFeatures = outFeatures;
+        HasBias = hasBias;
+        if (inFeatures is { } size) Materialize(size, ScalarType.Float32, CPU, initialize: true);
+    }
+
+    /// <summary>The output size.</summary>
+    public long OutFeatures { get; }
+
+    /// <summary>The input size, once known.</summary>
+    public long? InFeatures => Weight?.shape[1];
+
+    /// <summary>Whether the layer adds a bias.</summary>
+    public bool HasBias { get; }
+
+    /// <summary>The weight [out, in]; null until materialized.</summary>
+    public Parameter? Weight { get; private set; }
+
+    /// <summary>The bias [out]; null without bias or until materialized.</summary>
+    public Parameter? Bias { get; private set; }
+
+    /// <inheritdoc/>
+    protected internal override bool HasPendingParameters => Weight is null;
+
+    /// <inheritdoc/>
+    protected override Value Forward(Value input)
+    {
+        if (Weight is null)
+        {
+            var last = input.Rank > 0 ? input.Shape[^1] : default;
+            if (!last.IsKnown)
+            {
+                var message = $"Linear({OutFeatures}) takes its input size from the last dimension of its input, " +
+                              $"but the input shape is {Dim.Format(input.Shape)}; give the input size or a known last dimension";
+                throw GraphRecorder.Current?.Error(message) ?? (Exception)new InvalidOperationException(message);
+            }
+            var (dtype, device) = input.IsSymbolic ? (DTypes.ToTorch(input.ElementType), CPU) : (input.Tensor.dtype, input.Tensor.device);
+            Materialize(last.Size!.Value, dtype, device, initialize: true);
+        }
+        return Ops.Linear(input, Use(Weight!), Bias is null ? null : Use(Bias));
+    }
+
+    /// <inheritdoc/>
+    protected internal override (IReadOnlyDictionary<string, long[]>? Plan, string? Error) PlanMaterialization(Func<string, IReadOnlyList<long>?> shapeOf)
+    {
+        ArgumentNullException.ThrowIfNull(shapeOf);
+        var found = shapeOf("weight");
+        if (found is not { Count: 2 } || found[0] != OutFeatures || found[1] <= 0)
+        {
+            var seen = found is null ? "no 'weight'" : $"'weight' of shape {Onnx.Tensors.HostTensor.FormatShape(found)}";
+            return (null, $"Linear({OutFeatures}) takes its input size from a 'weight' of shape [{OutFeatures}, in_features], found {seen}");
+        }
+        var plan = new Dictionary<string, long[]>(StringComparer.Ordinal) { ["weight"] = [OutFeatures, found[1]] };
+        if (HasBias) plan["bias"] = [OutFeatures];
+        return (plan, null);
+    }
+
+    /// <inheritdoc/>
+    protected internal override void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (Weight is null) Materialize(plan["weight"][1], ScalarType.Float32, CPU, initialize: false);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"Linear(in_features={(InFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "<deferred>")}, out_features={OutFeatures}, bias={HasBias})";
+
+    private void Materialize(long inFeatures, ScalarType dtype, Device device, bool initialize)
+    {
+        using var noGrad = no_grad();
+        var weight = new Parameter(empty([OutFeatures, inFeatures], dtype, device));
+        var bias = HasBias ? new Parameter(empty([OutFeatures], dtype, device)) : null;
+        if (initialize)
+        {
+            // PyTorch's nn.Linear.reset_parameters: kaiming_uniform_(a=√5) gives U(-1/√in, 1/√in).
+            var bound = 1.0 / Math.Sqrt(inFeatures);
+            nn.init.uniform_(weight, -bound, bound);
+            if (bias is not null) nn.init.uniform_(bias, -bound, bound);
+        }
+        Weight = weight;
+        Bias = bias;
+        register_parameter("weight", weight);
+        if (bias is not null) register_parameter("bias", bias);
+    }
+}

@@ -1,0 +1,171 @@
+using Google.Protobuf;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx.Proto;
+using OnnxBridge.Onnx.Tensors;
+using static TorchSharp.torch;
+using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace OnnxBridge.Core.Tracing;
+
+/// <summary>
+/// Records the ONNX nodes that a symbolic run of a block's forward produces. While a recorder is
+/// active on a thread, blocks resolve their parameters to initializers (named by state-dict key, so a
+/// tied parameter is one initializer) and every operation on a symbolic value appends a node named
+/// after the block path it ran in (<c>/0/Gemm</c>, as PyTorch's exporter names them).
+/// </summary>
+internal sealed class GraphRecorder
+{
+    [ThreadStatic] private static GraphRecorder? t_current;
+
+    private readonly Block _root;
+    private readonly Dictionary<nn.Module, string> _modulePaths = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Tensor, string> _stateKeys = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Tensor, SymbolicTensor> _initializers = new(ReferenceEqualityComparer.Instance);
+    private readonly List<(string Key, Tensor Tensor)> _usedInitializers = [];
+    private readonly List<NodeProto> _nodes = [];
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly Stack<string> _scopes = new();
+
+    public GraphRecorder(Block root)
+    {
+        _root = root;
+        _modulePaths[root] = "";
+        foreach (var (name, module) in root.named_modules())
+            _modulePaths.TryAdd(module, name);
+        RefreshStateKeys();
+    }
+
+    /// <summary>The recorder active on this thread, if an export or build is running.</summary>
+    public static GraphRecorder? Current => t_current;
+
+    public IReadOnlyList<NodeProto> Nodes => _nodes;
+
+    /// <summary>Parameters and buffers the graph uses, with their state-dict keys, in first-use order.</summary>
+    public IReadOnlyList<(string Key, Tensor Tensor)> UsedInitializers => _usedInitializers;
+
+    /// <summary>The state-dict path of the block whose forward is running ("" for the root).</summary>
+    public string CurrentPath => _scopes.Count > 0 ? _scopes.Peek() : "";
+
+    /// <summary>Makes this recorder current on this thread until the result is disposed.</summary>
+    public IDisposable Activate()
+    {
+        if (t_current is not null) throw new InvalidOperationException("a graph is already being recorded on this thread");
+        t_current = this;
+        return new Scope(() => t_current = null);
+    }
+
+    /// <summary>Enters a block's forward: node names and errors inside carry its path.</summary>
+    public IDisposable EnterBlock(Block block)
+    {
+        if (!_modulePaths.TryGetValue(block, out var path))
+            throw Error($"a {block.GetType().Name} block is called in forward but is not registered as a child, " +
+                        "so its parameters would be missing from the state dict; register it (Register(\"name\", block) " +
+                        "or a field plus RegisterComponents()) before using it");
+        _scopes.Push(path);
+        return new Scope(() => _scopes.Pop());
+    }
+
+    /// <summary>Declares a graph input.</summary>
+    public SymbolicTensor AddInput(string name, DataType type, IReadOnlyList<Dim> shape)
+    {
+        if (!_names.Add(name)) throw Error($"the graph already has a value named '{name}'");
+        return new SymbolicTensor(this, name, type, shape);
+    }
+
+    /// <summary>
+    /// The symbolic counterpart of an eager tensor met during recording: a parameter or buffer
+    /// becomes an initializer named by its state-dict key; any other tensor becomes a Constant node.
+    /// </summary>
+    public SymbolicTensor UseTensor(Tensor tensor)
+    {
+        if (_initializers.TryGetValue(tensor, out var known)) return known;
+        if (!_stateKeys.ContainsKey(tensor)) RefreshStateKeys(); // parameters materialized during this trace
+        if (_stateKeys.TryGetValue(tensor, out var key))
+        {
+            _names.Add(key);
+            var symbol = new SymbolicTensor(this, key, DTypes.ToOnnx(tensor.dtype), tensor.shape.Select(Dim.Known).ToArray());
+            _initializers[tensor] = symbol;
+            _usedInitializers.Add((key, tensor));
+            return symbol;
+        }
+        return Constant(TensorConvert.ToHost(tensor));
+    }
+
+    /// <summary>Appends a Constant node holding <paramref name="value"/>.</summary>
+    public SymbolicTensor Constant(HostTensor value)
+    {
+        var attribute = new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value.ToProto("") };
+        return AddNode("Constant", [], [(value.ElementType, value.Shape.Select(Dim.Known).ToArray())], [attribute])[0];
+    }
+
+    /// <summary>Appends a node and returns its outputs, typed and shaped as the caller inferred.</summary>
+    public SymbolicTensor[] AddNode(
+        string opType,
+        IReadOnlyList<SymbolicTensor> inputs,
+        IReadOnlyList<(DataType Type, IReadOnlyList<Dim> Shape)> outputs,
+        IEnumerable<AttributeProto>? attributes = null)
+    {
+        foreach (var input in inputs)
+        {
+            if (!ReferenceEquals(input.Graph, this))
+                throw Error("a value from another export or build was used in this one", opType);
+        }
+        var nodeName = UniqueName(NodePrefix() + opType);
+        var node = new NodeProto { Name = nodeName, OpType = opType };
+        node.Input.AddRange(inputs.Select(i => i.Name));
+        if (attributes is not null) node.Attribute.AddRange(attributes);
+        var results = new SymbolicTensor[outputs.Count];
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            var outputName = UniqueName($"{nodeName}_output_{i}");
+            node.Output.Add(outputName);
+            results[i] = new SymbolicTensor(this, outputName, outputs[i].Type, outputs[i].Shape);
+        }
+        _nodes.Add(node);
+        return results;
+    }
+
+    /// <summary>An <see cref="ExportException"/> that names the current block path and, optionally, the op.</summary>
+    public ExportException Error(string message, string? op = null) => new(message, CurrentPath, op);
+
+    /// <summary>The error for reading tensor data while a graph is being recorded.</summary>
+    public static ExportException DataAccessDuringExport(string member)
+    {
+        var message = $"forward reads tensor data ({member}) while the graph is being recorded; data does not exist at export time. " +
+                      "Express data-dependent control flow with the graph combinators (While, If) and keep values as Value.";
+        return t_current is { } recorder ? recorder.Error(message) : new ExportException(message);
+    }
+
+    private string NodePrefix() => CurrentPath.Length == 0 ? "/" : "/" + CurrentPath.Replace('.', '/') + "/";
+
+    private string UniqueName(string name)
+    {
+        if (_names.Add(name)) return name;
+        for (int n = 1; ; n++)
+        {
+            var candidate = $"{name}_{n}";
+            if (_names.Add(candidate)) return candidate;
+        }
+    }
+
+    private void RefreshStateKeys()
+    {
+        foreach (var (key, parameter) in _root.named_parameters())
+            _stateKeys.TryAdd(parameter, key);
+        foreach (var (key, buffer) in _root.named_buffers())
+            _stateKeys.TryAdd(buffer, key);
+    }
+
+    private sealed class Scope(Action onDispose) : IDisposable
+    {
+        private Action? _onDispose = onDispose;
+
+        public void Dispose()
+        {
+            _onDispose?.Invoke();
+            _onDispose = null;
+        }
+    }
+}

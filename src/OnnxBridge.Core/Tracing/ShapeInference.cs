@@ -1,0 +1,51 @@
+using OnnxBridge.Core.Values;
+
+namespace OnnxBridge.Core.Tracing;
+
+/// <summary>
+/// Output shapes of the operators we record, with errors that state both shapes. Symbolic
+/// dimensions follow ONNX's rules: a named dimension broadcast against 1 stays named; two different
+/// names, or a name against a size other than 1, are assumed equal at run time.
+/// </summary>
+internal static class ShapeInference
+{
+    /// <summary>Numpy-style multidirectional broadcasting (Add, Sub, Mul, Div).</summary>
+    public static Dim[] Broadcast(GraphRecorder graph, string op, IReadOnlyList<Dim> a, IReadOnlyList<Dim> b)
+    {
+        var rank = Math.Max(a.Count, b.Count);
+        var result = new Dim[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            var da = i < rank - a.Count ? Dim.Known(1) : a[i - (rank - a.Count)];
+            var db = i < rank - b.Count ? Dim.Known(1) : b[i - (rank - b.Count)];
+            result[i] = (da, db) switch
+            {
+                ({ Size: 1 }, _) => db,
+                (_, { Size: 1 }) => da,
+                ({ IsKnown: true }, { IsKnown: true }) when da.Size != db.Size =>
+                    throw graph.Error($"shapes {Dim.Format(a)} and {Dim.Format(b)} do not broadcast (dimension {i}: {da} vs {db})", op),
+                ({ IsKnown: true }, _) => da,
+                _ => db.IsKnown ? db : da,
+            };
+        }
+        return result;
+    }
+
+    /// <summary>ONNX MatMul (numpy matmul) output shape.</summary>
+    public static Dim[] MatMul(GraphRecorder graph, IReadOnlyList<Dim> a, IReadOnlyList<Dim> b)
+    {
+        if (a.Count == 0 || b.Count == 0)
+            throw graph.Error($"MatMul needs tensors of rank >= 1, got {Dim.Format(a)} and {Dim.Format(b)}", "MatMul");
+        var left = a.Count == 1 ? new[] { Dim.Known(1), a[0] } : a.ToArray();
+        var right = b.Count == 1 ? new[] { b[0], Dim.Known(1) } : b.ToArray();
+        var k1 = left[^1];
+        var k2 = right[^2];
+        if (k1.IsKnown && k2.IsKnown && k1.Size != k2.Size)
+            throw graph.Error($"inner dimensions differ: {Dim.Format(a)} x {Dim.Format(b)} ({k1} vs {k2})", "MatMul");
+        var batch = Broadcast(graph, "MatMul", left[..^2], right[..^2]);
+        var result = new List<Dim>(batch);
+        if (a.Count > 1) result.Add(left[^2]);
+        if (b.Count > 1) result.Add(right[^1]);
+        return [.. result];
+    }
+}

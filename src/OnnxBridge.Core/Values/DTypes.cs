@@ -1,0 +1,41 @@
+using OnnxBridge.Onnx.Tensors;
+using static TorchSharp.torch;
+using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace OnnxBridge.Core.Values;
+
+/// <summary>Maps TorchSharp's scalar types to ONNX element types and back.</summary>
+public static class DTypes
+{
+    /// <summary>The ONNX element type of a TorchSharp scalar type.</summary>
+    public static DataType ToOnnx(ScalarType type) => type switch
+    {
+        ScalarType.Float32 => DataType.Float,
+        ScalarType.Float64 => DataType.Double,
+        ScalarType.Float16 => DataType.Float16,
+        ScalarType.BFloat16 => DataType.Bfloat16,
+        ScalarType.Int8 => DataType.Int8,
+        ScalarType.Int16 => DataType.Int16,
+        ScalarType.Int32 => DataType.Int32,
+        ScalarType.Int64 => DataType.Int64,
+        ScalarType.Byte => DataType.Uint8,
+        ScalarType.Bool => DataType.Bool,
+        _ => throw new NotSupportedException($"TorchSharp dtype {type} has no ONNX counterpart supported by OnnxBridge"),
+    };
+
+    /// <summary>The TorchSharp scalar type of an ONNX element type.</summary>
+    public static ScalarType ToTorch(DataType type) => type switch
+    {
+        DataType.Float => ScalarType.Float32,
+        DataType.Double => ScalarType.Float64,
+        DataType.Float16 => ScalarType.Float16,
+        DataType.Bfloat16 => ScalarType.BFloat16,
+        DataType.Int8 => ScalarType.Int8,
+        DataType.Int16 => ScalarType.Int16,
+        DataType.Int32 => ScalarType.Int32,
+        DataType.Int64 => ScalarType.Int64,
+        DataType.Uint8 => ScalarType.Byte,
+        DataType.Bool => ScalarType.Bool,
+        _ => throw new NotSupportedException($"ONNX element type {ElementTypes.Name(type)} has no TorchSharp counterpart supported by OnnxBridge"),
+    };
+}

@@ -1,0 +1,26 @@
+using OnnxBridge.Onnx.Tensors;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Values;
+
+/// <summary>Copies between TorchSharp tensors and <see cref="HostTensor"/>.</summary>
+public static class TensorConvert
+{
+    /// <summary>Copies a tensor (any device, any layout) into host memory.</summary>
+    public static HostTensor ToHost(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        using var scope = NewDisposeScope();
+        var cpu = tensor.detach().cpu().contiguous();
+        return HostTensor.FromBytes(DTypes.ToOnnx(cpu.dtype), cpu.shape, cpu.bytes);
+    }
+
+    /// <summary>Creates a new CPU tensor holding a copy of <paramref name="host"/>.</summary>
+    public static Tensor ToTorch(HostTensor host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var tensor = empty(host.Shape.ToArray(), DTypes.ToTorch(host.ElementType));
+        if (host.ElementCount > 0) tensor.bytes = host.Bytes.ToArray();
+        return tensor;
+    }
+}

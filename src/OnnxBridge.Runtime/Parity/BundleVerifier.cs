@@ -1,0 +1,38 @@
+using OnnxBridge.Onnx.Tensors;
+using OnnxBridge.Onnx.TestCases;
+using OnnxBridge.Runtime.Sessions;
+
+namespace OnnxBridge.Runtime.Parity;
+
+/// <summary>
+/// Re-runs a folder in the ONNX test-case layout (an OnnxBridge parity bundle, or anyone's) under
+/// ONNX Runtime and compares every output with the recorded one. Needs no TorchSharp.
+/// </summary>
+public static class BundleVerifier
+{
+    /// <summary>Verifies the test case in <paramref name="folder"/>.</summary>
+    public static ParityReport Verify(string folder, ExecutionProviderPolicy policy, Tolerance tolerance, int deviceId = 0, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(tolerance);
+        var testCase = OnnxTestCase.Read(folder);
+        using var session = OnnxModelSession.Open(testCase.ModelPath, policy, deviceId, log);
+        var sets = new List<DataSetParity>();
+        for (int n = 0; n < testCase.DataSets.Count; n++)
+        {
+            var set = testCase.DataSets[n];
+            var actual = session.Run(set.Inputs);
+            var outputs = new List<OutputParity>();
+            for (int k = 0; k < set.Outputs.Count; k++)
+            {
+                var expected = set.Outputs[k];
+                var match = actual.FirstOrDefault(a => a.Name == expected.Name) ?? (k < actual.Count ? actual[k] : null);
+                outputs.Add(match is null
+                    ? new OutputParity(expected.Name, expected.Tensor.Shape, double.PositiveInfinity, double.PositiveInfinity, -1, expected.Tensor.ElementCount, "the model produced no such output")
+                    : TensorComparer.Compare(expected.Name, expected.Tensor, match.Tensor, tolerance));
+            }
+            sets.Add(new DataSetParity(n, [.. set.Inputs.Select(i => HostTensor.FormatShape(i.Tensor.Shape))], outputs));
+        }
+        return new ParityReport(testCase.ModelPath, session.ProviderDescription, tolerance, sets);
+    }
+}

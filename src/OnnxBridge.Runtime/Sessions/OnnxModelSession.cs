@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using OnnxBridge.Onnx.Tensors;
+using OnnxBridge.Onnx.TestCases;
+using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace OnnxBridge.Runtime.Sessions;
+
+/// <summary>
+/// An ONNX Runtime inference session opened under an <see cref="ExecutionProviderPolicy"/>. Owns
+/// the native session; dispose it. Inputs and outputs are <see cref="HostTensor"/>s, so callers never
+/// handle <c>OrtValue</c> lifetimes.
+/// </summary>
+public sealed partial class OnnxModelSession : IDisposable
+{
+    private readonly InferenceSession _session;
+
+    private OnnxModelSession(InferenceSession session, ExecutionProvider provider, string description)
+    {
+        _session = session;
+        Provider = provider;
+        ProviderDescription = description;
+        InputNames = [.. session.InputNames];
+        OutputNames = [.. session.OutputNames];
+    }
+
+    /// <summary>The provider the session runs on.</summary>
+    public ExecutionProvider Provider { get; }
+
+    /// <summary>A line for reports, e.g. "CPUExecutionProvider" or "CUDAExecutionProvider (device 0, TF32 off)".</summary>
+    public string ProviderDescription { get; }
+
+    /// <summary>The model's input names, in graph order.</summary>
+    public IReadOnlyList<string> InputNames { get; }
+
+    /// <summary>The model's output names, in graph order.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>Opens a model file.</summary>
+    /// <param name="log">Receives the loud note when <see cref="ExecutionProviderPolicy.Auto"/> falls back to the CPU.</param>
+    /// <exception cref="ExecutionProviderException">CUDA was required and cannot be loaded.</exception>
+    public static OnnxModelSession Open(string modelPath, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"model file '{modelPath}' does not exist", modelPath);
+        return Open(options => new InferenceSession(modelPath, options), policy, deviceId, log);
+    }
+
+    /// <summary>Opens a model held in memory.</summary>
+    public static OnnxModelSession Open(byte[] model, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Open(options => new InferenceSession(model, options), policy, deviceId, log);
+    }
+
+    /// <summary>
+    /// Runs the model. Inputs are matched by name (or, for unnamed tensors, by position); outputs
+    /// come back in graph order, named.
+    /// </summary>
+    public IReadOnlyList<NamedTensor> Run(IReadOnlyList<NamedTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count != InputNames.Count)
+            throw new ArgumentException($"the model takes {InputNames.Count} inputs ({string.Join(", ", InputNames)}), {inputs.Count} were given", nameof(inputs));
+        var names = inputs.Select((t, i) => string.IsNullOrEmpty(t.Name) ? InputNames[i] : t.Name).ToArray();
+        foreach (var name in names)
+        {
+            if (!InputNames.Contains(name))
+                throw new ArgumentException($"the model has no input '{name}'; its inputs are {string.Join(", ", InputNames)}", nameof(inputs));
+        }
+
+        var values = new List<OrtValue>(inputs.Count);
+        try
+        {
+            foreach (var input in inputs) values.Add(ToOrtValue(input.Tensor));
+            using var runOptions = new RunOptions();
+            using var outputs = _session.Run(runOptions, names, values, [.. OutputNames]);
+            return [.. outputs.Select((v, i) => new NamedTensor(OutputNames[i], FromOrtValue(OutputNames[i], v)))];
+        }
+        finally
+        {
+            foreach (var value in values) value.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _session.Dispose();
+
+    private static OnnxModelSession Open(Func<SessionOptions, InferenceSession> create, ExecutionProviderPolicy policy, int deviceId, Action<string>? log)
+    {
+        if (policy == ExecutionProviderPolicy.Cpu) return OpenCpu(create);
+
+        using var options = new SessionOptions();
+        try
+        {
+            AppendCuda(options, deviceId);
+            return new OnnxModelSession(create(options), ExecutionProvider.Cuda,
+                $"CUDAExecutionProvider (device {deviceId}, TF32 off)");
+        }
+        catch (OnnxRuntimeException e)
+        {
+            var reason = DescribeCudaFailure(e.Message);
+            if (policy == ExecutionProviderPolicy.Cuda)
+                throw new ExecutionProviderException($"the CUDA execution provider cannot be used: {reason}", e);
+            log?.Invoke($"WARNING: CUDA execution provider unavailable ({reason}); running on CPUExecutionProvider instead.");
+            return OpenCpu(create);
+        }
+    }
+
+    private static OnnxModelSession OpenCpu(Func<SessionOptions, InferenceSession> create)
+    {
+        using var options = new SessionOptions();
+        return new OnnxModelSession(create(options), ExecutionProvider.Cpu, "CPUExecutionProvider");
+    }
+
+    private static void AppendCuda(SessionOptions options, int deviceId)
+    {
+        // The environment must exist before CUDA provider options are built, or UpdateOptions
+        // throws "Attempt to use DefaultLogger but none has been registered".
+        _ = OrtEnv.Instance();
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(new Dictionary<string, string>
+        {
+            ["device_id"] = deviceId.ToString(CultureInfo.InvariantCulture),
+            // Parity needs IEEE fp32 matmuls: TF32 alone moves results by ~1e-4.
+            ["use_tf32"] = "0",
+        });
+        options.AppendExecutionProvider_CUDA(cuda);
+    }
+
+    /// <summary>Turns ONNX Runtime's loader error into a short reason that names the missing libraries.</summary>
+    internal static string DescribeCudaFailure(string message)
+    {
+        var missing = MissingLibraryPattern().Matches(message).Select(m => m.Groups[1].Value).Distinct().ToList();
+        return missing.Count > 0
+            ? $"missing {string.Join(", ", missing)} (install CUDA 13 and cuDNN 9, or put their lib folders on LD_LIBRARY_PATH); ONNX Runtime said: {message.Trim()}"
+            : message.Trim();
+    }
+
+    private static OrtValue ToOrtValue(HostTensor tensor)
+    {
+        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, (TensorElementType)(int)tensor.ElementType, [.. tensor.Shape]);
+        tensor.Bytes.Span.CopyTo(value.GetTensorMutableRawData());
+        return value;
+    }
+
+    private static HostTensor FromOrtValue(string name, OrtValue value)
+    {
+        if (!value.IsTensor) throw new NotSupportedException($"output '{name}' is a {value.OnnxType}; only tensors are supported");
+        var info = value.GetTensorTypeAndShape();
+        var type = (DataType)(int)info.ElementDataType;
+        return HostTensor.FromBytes(type, info.Shape, value.GetTensorMutableRawData());
+    }
+
+    [GeneratedRegex(@"(lib[A-Za-z0-9_+\-]+\.so(?:\.[0-9]+)*): cannot open shared object file")]
+    private static partial Regex MissingLibraryPattern();
+}

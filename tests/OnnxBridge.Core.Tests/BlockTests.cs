@@ -1,0 +1,170 @@
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Builder;
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Layers;
+using OnnxBridge.Core.Values;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Tests;
+
+[TestClass]
+[DoNotParallelize]
+public sealed class BlockTests
+{
+    [TestMethod]
+    public void StateDictKeys_Sequential_ArePyTorchs()
+    {
+        var net = TestModels.SequentialMlp();
+        using var x = rand(2, 20);
+        net.forward(x).Dispose();
+
+        CollectionAssert.AreEqual(new[] { "0.weight", "0.bias", "2.weight", "2.bias" }, net.state_dict().Keys.ToArray());
+        CollectionAssert.AreEqual(new long[] { 256, 20 }, net.state_dict()["0.weight"].shape);
+    }
+
+    [TestMethod]
+    public void StateDictKeys_UserBlock_UseRegistrationNames()
+    {
+        var net = new Mlp();
+        using var x = rand(2, 20);
+        net.forward(x).Dispose();
+
+        CollectionAssert.AreEqual(new[] { "hidden.weight", "hidden.bias", "out.weight", "out.bias" }, net.state_dict().Keys.ToArray());
+    }
+
+    [TestMethod]
+    public void DeferredLinear_BeforeFirstCall_HasNoParameters()
+    {
+        var net = TestModels.SequentialMlp();
+
+        Assert.IsFalse(net.IsBuilt);
+        CollectionAssert.AreEqual(new[] { "0", "2" }, net.UnbuiltBlockPaths().ToArray());
+        Assert.AreEqual(0, net.parameters().Count());
+        Assert.IsNull(((Linear)net[0]).InFeatures);
+    }
+
+    [TestMethod]
+    public void DeferredLinear_FirstEagerCall_TakesInputSizeFromData()
+    {
+        var net = TestModels.SequentialMlp();
+        using var x = rand(3, 20);
+
+        using var y = net.forward(x);
+
+        Assert.IsTrue(net.IsBuilt);
+        Assert.AreEqual(20L, ((Linear)net[0]).InFeatures);
+        Assert.AreEqual(256L, ((Linear)net[2]).InFeatures);
+        CollectionAssert.AreEqual(new long[] { 3, 10 }, y.shape);
+    }
+
+    [TestMethod]
+    public void Build_FromInputSpecWithoutData_MaterializesAndReturnsOutputShape()
+    {
+        var net = TestModels.SequentialMlp();
+
+        var shape = net.Build(TestModels.Input20);
+
+        Assert.IsTrue(net.IsBuilt);
+        Assert.AreEqual("[batch, 10]", Dim.Format(shape));
+        Assert.AreEqual(20 * 256 + 256 + 256 * 10 + 10, net.parameters().Sum(p => p.numel()));
+    }
+
+    [TestMethod]
+    public void Build_SymbolicFeatureDimension_FailsNamingTheBlock()
+    {
+        var net = TestModels.SequentialMlp();
+
+        var error = Assert.ThrowsExactly<ExportException>(() => net.Build(InputSpec.Float32("input", Dim.Named("batch"), Dim.Named("features"))));
+
+        Assert.AreEqual("0", error.BlockPath);
+        StringAssert.StartsWith(error.Message, "block '0': Linear(256) takes its input size from the last dimension of its input, but the input shape is [batch, features]");
+    }
+
+    [TestMethod]
+    public void Build_WrongInputSizeForBuiltLayer_FailsWithBothShapes()
+    {
+        var net = new Sequential(new Linear(4, inFeatures: 3));
+
+        var error = Assert.ThrowsExactly<ExportException>(() => net.Build(InputSpec.Float32("input", Dim.Named("batch"), 5)));
+
+        Assert.AreEqual("block '0', op Gemm: input [batch, 5] does not fit weight [4, 3]: the last dimension must be 3", error.Message);
+    }
+
+    [TestMethod]
+    public void Forward_Eager_MatchesTorchSharpLinearAlgebra()
+    {
+        random.manual_seed(1);
+        var net = new Mlp();
+        using var x = rand(5, 20);
+        using var y = net.forward(x);
+
+        var p = net.state_dict();
+        using var expected = nn.functional.linear(nn.functional.relu(nn.functional.linear(x, p["hidden.weight"], p["hidden.bias"])), p["out.weight"], p["out.bias"]);
+        Assert.IsTrue(expected.allclose(y, rtol: 0, atol: 0), "the block forward differs from the same algebra written in TorchSharp");
+    }
+
+    [TestMethod]
+    public void Gradients_FlowThroughBlocks_ToEveryParameter()
+    {
+        var net = TestModels.SequentialMlp();
+        using var x = rand(4, 20);
+        net.forward(x).sum().backward();
+
+        foreach (var (name, parameter) in net.named_parameters())
+            Assert.IsNotNull(parameter.grad, $"{name} has no gradient");
+    }
+
+    [TestMethod]
+    public void Builder_InvalidLayers_ReportsEveryProblemAtOnce()
+    {
+        var builder = Net.Sequential().Linear(0).ReLU().Linear(-3, inFeatures: 0);
+
+        var error = Assert.ThrowsExactly<BuilderException>(() => builder.Build());
+
+        CollectionAssert.AreEqual(new[]
+        {
+            "layer 0 (Linear(0)): out_features must be positive, got 0",
+            "layer 2 (Linear(0, -3)): out_features must be positive, got -3",
+            "layer 2 (Linear(0, -3)): in_features must be positive, got 0",
+        }, error.Errors.ToArray());
+    }
+
+    [TestMethod]
+    public void Builder_UsedTwice_Throws()
+    {
+        var builder = Net.Sequential().Linear(2);
+        builder.Build();
+
+        Assert.ThrowsExactly<InvalidOperationException>(() => builder.Build());
+    }
+
+    [TestMethod]
+    public void Builder_WithInput_BuildsWithoutData()
+    {
+        var net = Net.Sequential().Input(TestModels.Input20).Linear(8).ReLU().Linear(3).Build();
+
+        Assert.IsTrue(net.IsBuilt);
+        Assert.AreEqual(8L, ((Linear)net[2]).InFeatures);
+    }
+
+    [TestMethod]
+    public void Builder_InputThatDoesNotFit_ReportsTheShapes()
+    {
+        var builder = Net.Sequential().Input(InputSpec.Float32("input", Dim.Named("batch"), 5)).Linear(4, inFeatures: 3);
+
+        var error = Assert.ThrowsExactly<BuilderException>(() => builder.Build());
+
+        Assert.AreEqual("input input:float32[batch,5] does not fit the network: block '0', op Gemm: input [batch, 5] does not fit weight [4, 3]: the last dimension must be 3", error.Message);
+    }
+
+    [TestMethod]
+    public void InputSpec_Parse_ReadsNameTypeAndSymbolicDims()
+    {
+        var spec = InputSpec.Parse("pixels:float32[batch, 8, 8]");
+
+        Assert.AreEqual("pixels", spec.Name);
+        Assert.AreEqual("[batch, 8, 8]", Dim.Format(spec.Shape));
+        Assert.AreEqual("pixels:float32[batch,8,8]", spec.ToString());
+        Assert.ThrowsExactly<FormatException>(() => InputSpec.Parse("pixels[batch]"));
+    }
+}
