@@ -11,6 +11,10 @@ internal static class OnnxChecker
 {
     private const string Script = "import sys, onnx\nfor p in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(p), full_check=True)\nprint('ok')";
 
+    // Debian's python3-onnx installs for the system interpreter; a pyenv or venv python3 earlier on
+    // PATH would not see it.
+    private static readonly string Python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
     private static readonly Lazy<bool> s_available = new(() => Run(["-c", "import onnx"]).ExitCode == 0);
 
     public static void AssertValid(params string[] modelPaths)
@@ -22,7 +26,7 @@ internal static class OnnxChecker
 
     private static (int ExitCode, string Output) Run(IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in arguments) start.ArgumentList.Add(a);
         try
         {

@@ -1,0 +1,168 @@
+using Google.Protobuf;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Layers;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx.Proto;
+using OnnxBridge.Tests.Shared;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Tests;
+
+[TestClass]
+[DoNotParallelize]
+public sealed class ExportTests
+{
+    private static Sequential TrainedShapeMlp()
+    {
+        random.manual_seed(7);
+        var net = TestModels.SequentialMlp();
+        net.Build(TestModels.Input20);
+        return net;
+    }
+
+    [TestMethod]
+    public void Export_Mlp_UsesGemmReluGemmWithStateDictInitializers()
+    {
+        var model = OnnxExporter.Export(TrainedShapeMlp(), new ExportOptions(TestModels.Input20));
+
+        CollectionAssert.AreEqual(new[] { "Gemm", "Relu", "Gemm" }, model.Graph.Node.Select(n => n.OpType).ToArray());
+        CollectionAssert.AreEqual(new[] { "/0/Gemm", "/1/Relu", "/2/Gemm" }, model.Graph.Node.Select(n => n.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "0.weight", "0.bias", "2.weight", "2.bias" }, model.Graph.Initializer.Select(i => i.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "input", "0.weight", "0.bias" }, model.Graph.Node[0].Input.ToArray());
+    }
+
+    [TestMethod]
+    public void Export_Defaults_AreIr8Opset17WithNamedSymbolicBatch()
+    {
+        var model = OnnxExporter.Export(TrainedShapeMlp(), new ExportOptions(TestModels.Input20));
+
+        Assert.AreEqual(8L, model.IrVersion);
+        Assert.AreEqual(17L, model.OpsetImport.Single(o => o.Domain == "").Version);
+        var input = model.Graph.Input.Single();
+        Assert.AreEqual("input", input.Name);
+        Assert.AreEqual("batch", input.Type.TensorType.Shape.Dim[0].DimParam);
+        Assert.AreEqual(20L, input.Type.TensorType.Shape.Dim[1].DimValue);
+        var output = model.Graph.Output.Single();
+        Assert.AreEqual("output", output.Name);
+        Assert.AreEqual("batch", output.Type.TensorType.Shape.Dim[0].DimParam);
+        Assert.AreEqual(10L, output.Type.TensorType.Shape.Dim[1].DimValue);
+    }
+
+    [TestMethod]
+    public void Export_Metadata_NamesProducerAndHashesWeights()
+    {
+        var net = TrainedShapeMlp();
+        var model = OnnxExporter.Export(net, new ExportOptions(TestModels.Input20));
+
+        Assert.AreEqual("OnnxBridge", model.ProducerName);
+        Assert.IsFalse(string.IsNullOrEmpty(model.ProducerVersion));
+        var hash = model.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value;
+        Assert.AreEqual(64, hash.Length);
+        Assert.AreEqual(OnnxExporter.WeightsHash(model.Graph), hash);
+
+        using (no_grad()) ((Linear)net[0]).Bias!.add_(1);
+        var changed = OnnxExporter.Export(net, new ExportOptions(TestModels.Input20));
+        Assert.AreNotEqual(hash, changed.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value);
+    }
+
+    [TestMethod]
+    public void Export_Twice_GivesIdenticalBytes()
+    {
+        var net = TrainedShapeMlp();
+
+        var first = OnnxExporter.Export(net, new ExportOptions(TestModels.Input20)).ToByteArray();
+        var second = OnnxExporter.Export(net, new ExportOptions(TestModels.Input20)).ToByteArray();
+
+        CollectionAssert.AreEqual(first, second);
+    }
+
+    [TestMethod]
+    public void Export_UnbuiltNetwork_BuildsFromTheInputSpec()
+    {
+        var net = TestModels.SequentialMlp();
+
+        var model = OnnxExporter.Export(net, new ExportOptions(TestModels.Input20));
+
+        Assert.IsTrue(net.IsBuilt);
+        CollectionAssert.AreEqual(new long[] { 256, 20 }, model.Graph.Initializer[0].Dims.ToArray());
+    }
+
+    [TestMethod]
+    public void Export_KeepsTrainingMode()
+    {
+        var net = TrainedShapeMlp();
+        net.train();
+
+        OnnxExporter.Export(net, new ExportOptions(TestModels.Input20));
+
+        Assert.IsTrue(net.training);
+    }
+
+    [TestMethod]
+    public void Export_HigherOpset_RaisesIrVersion()
+    {
+        var model = OnnxExporter.Export(TrainedShapeMlp(), new ExportOptions(TestModels.Input20) { Opset = 21 });
+
+        Assert.AreEqual(10L, model.IrVersion);
+        Assert.AreEqual(21L, model.OpsetImport[0].Version);
+    }
+
+    [TestMethod]
+    public void Export_UnsupportedOpset_FailsNamingTheRange()
+    {
+        var error = Assert.ThrowsExactly<ExportException>(() => OnnxExporter.Export(TrainedShapeMlp(), new ExportOptions(TestModels.Input20) { Opset = 9 }));
+
+        Assert.AreEqual("opset 9 is not supported: use 13..21", error.Message);
+    }
+
+    [TestMethod]
+    public void Export_UnregisteredChild_FailsNamingTheBlockType()
+    {
+        var error = Assert.ThrowsExactly<ExportException>(() =>
+            OnnxExporter.Export(new UnregisteredChild(), new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 3))));
+
+        StringAssert.StartsWith(error.Message, "block '<root>': a Linear block is called in forward but is not registered as a child");
+    }
+
+    [TestMethod]
+    public void Export_ForwardReadingData_WorksEagerlyButFailsAtExportNamingTheBlock()
+    {
+        var net = new Sequential(new Linear(3, 3), new ReadsData());
+        using var x = rand(2, 3);
+        net.forward(x).Dispose();
+
+        var error = Assert.ThrowsExactly<ExportException>(() =>
+            OnnxExporter.Export(net, new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 3))));
+
+        Assert.AreEqual("1", error.BlockPath);
+        StringAssert.Contains(error.Message, "forward reads tensor data (Item) while the graph is being recorded");
+        StringAssert.Contains(error.Message, "While, If");
+    }
+
+    [TestMethod]
+    public void Export_RankThreeInput_UsesTransposeMatMulAdd()
+    {
+        random.manual_seed(3);
+        var net = new Sequential(new Linear(4, 6));
+        var spec = InputSpec.Float32("input", Dim.Named("batch"), 5, 6);
+
+        var model = OnnxExporter.Export(net, new ExportOptions(spec));
+
+        CollectionAssert.AreEqual(new[] { "Transpose", "MatMul", "Add" }, model.Graph.Node.Select(n => n.OpType).ToArray());
+        Assert.AreEqual("output", model.Graph.Node[^1].Output[0]);
+    }
+
+    [TestMethod]
+    public void Export_Files_PassOnnxFullCheck()
+    {
+        using var temp = new TempFolder();
+        var paths = new[] { temp.File("seq.onnx"), temp.File("mlp.onnx"), temp.File("rank3.onnx"), temp.File("opset13.onnx") };
+        OnnxExporter.Save(TrainedShapeMlp(), new ExportOptions(TestModels.Input20), paths[0]);
+        OnnxExporter.Save(new Mlp(), new ExportOptions(TestModels.Input20), paths[1]);
+        OnnxExporter.Save(new Sequential(new Linear(4, 6), new ReLU()), new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 5, 6)), paths[2]);
+        OnnxExporter.Save(TrainedShapeMlp(), new ExportOptions(TestModels.Input20) { Opset = 13 }, paths[3]);
+
+        OnnxChecker.AssertValid(paths);
+    }
+}

@@ -1,0 +1,120 @@
+using OnnxBridge.Core.Layers;
+using OnnxBridge.Core.Serialization;
+using OnnxBridge.Tests.Shared;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Tests;
+
+[TestClass]
+[DoNotParallelize]
+public sealed class StateDictTests
+{
+    [TestMethod]
+    public void SaveLoad_IntoFreshDeferredNetwork_ReproducesOutputsBitForBit()
+    {
+        using var temp = new TempFolder();
+        random.manual_seed(21);
+        var net = TestModels.SequentialMlp();
+        using var x = randn(9, 20);
+        using var expected = net.forward(x);
+        StateDicts.Save(net, temp.File("mlp.safetensors"));
+
+        var fresh = TestModels.SequentialMlp();
+        var result = StateDicts.Load(fresh, temp.File("mlp.safetensors"));
+        using var actual = fresh.forward(x);
+
+        Assert.AreEqual(0, result.MissingKeys.Count + result.UnexpectedKeys.Count);
+        Assert.IsTrue(expected.allclose(actual, rtol: 0, atol: 0), "reloaded outputs differ");
+        Assert.AreEqual(20L, ((Linear)fresh[0]).InFeatures);
+    }
+
+    [TestMethod]
+    public void Save_WritesSafetensorsHeaderWithPyTorchKeys()
+    {
+        using var temp = new TempFolder();
+        var net = TestModels.SequentialMlp();
+        net.Build(TestModels.Input20);
+        StateDicts.Save(net, temp.File("mlp.safetensors"));
+
+        var bytes = File.ReadAllBytes(temp.File("mlp.safetensors"));
+        var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
+        var header = System.Text.Encoding.UTF8.GetString(bytes, 8, headerLength);
+
+        Assert.AreEqual(0, headerLength % 8);
+        StringAssert.Contains(header, "\"0.weight\":{\"dtype\":\"F32\",\"shape\":[256,20],\"data_offsets\":[0,20480]}");
+        Assert.AreEqual(8 + headerLength + 4L * (256 * 20 + 256 + 10 * 256 + 10), bytes.Length);
+        CollectionAssert.AreEqual(new[] { "mlp.safetensors" }, Directory.GetFiles(temp.Path).Select(Path.GetFileName).ToArray(), "no temporary file may remain");
+    }
+
+    [TestMethod]
+    public void Load_WrongArchitecture_ListsEveryProblemAndChangesNothing()
+    {
+        using var temp = new TempFolder();
+        var source = new OnnxBridge.Core.Blocks.Sequential(new Linear(8, 20), new ReLU(), new Linear(3, 8));
+        StateDicts.Save(source, temp.File("small.safetensors"));
+        var target = new OnnxBridge.Core.Blocks.Sequential(new Linear(8, 20), new ReLU(), new Linear(4, 8), new ReLU(), new Linear(2, 4));
+        var before = StateDicts.Capture(target);
+
+        var error = Assert.ThrowsExactly<StateDictException>(() => StateDicts.Load(target, temp.File("small.safetensors")));
+
+        CollectionAssert.AreEqual(new[] { "4.weight", "4.bias" }, error.MissingKeys.ToArray());
+        CollectionAssert.AreEqual(new[] { "'2.weight': expected shape [4, 8], found [3, 8]", "'2.bias': expected shape [4], found [3]" }, error.Mismatches.ToArray());
+        StringAssert.Contains(error.Message, "nothing was loaded");
+        var after = StateDicts.Capture(target);
+        for (int i = 0; i < before.Count; i++)
+            CollectionAssert.AreEqual(before[i].Tensor.Bytes.ToArray(), after[i].Tensor.Bytes.ToArray(), $"{before[i].Key} changed");
+    }
+
+    [TestMethod]
+    public void Load_UnexpectedKeysNonStrict_ReturnsThemAndLoadsTheRest()
+    {
+        using var temp = new TempFolder();
+        random.manual_seed(5);
+        var source = new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2), new ReLU(), new Linear(1, 3));
+        StateDicts.Save(source, temp.File("two.safetensors"));
+        var target = new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2));
+
+        var result = StateDicts.Load(target, temp.File("two.safetensors"), strict: false);
+
+        CollectionAssert.AreEqual(new[] { "2.weight", "2.bias" }, result.UnexpectedKeys.ToArray());
+        Assert.IsTrue(((Linear)source[0]).Weight!.allclose(((Linear)target[0]).Weight!, rtol: 0, atol: 0));
+    }
+
+    [TestMethod]
+    public void Load_DeferredLayerWithWrongOutputSize_FailsBeforeMaterializing()
+    {
+        using var temp = new TempFolder();
+        StateDicts.Save(new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2)), temp.File("w.safetensors"));
+        var target = new OnnxBridge.Core.Blocks.Sequential(new Linear(5));
+
+        var error = Assert.ThrowsExactly<StateDictException>(() => StateDicts.Load(target, temp.File("w.safetensors")));
+
+        StringAssert.Contains(error.Message, "block '0': Linear(5) takes its input size from a 'weight' of shape [5, in_features], found 'weight' of shape [3, 2]");
+        Assert.IsFalse(target.IsBuilt);
+    }
+
+    [TestMethod]
+    public void Save_UnbuiltNetwork_FailsNamingTheBlock()
+    {
+        using var temp = new TempFolder();
+
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => StateDicts.Save(TestModels.SequentialMlp(), temp.File("x.safetensors")));
+
+        StringAssert.StartsWith(error.Message, "block '0' has deferred parameters");
+        Assert.IsFalse(File.Exists(temp.File("x.safetensors")));
+    }
+
+    [TestMethod]
+    public void Load_TruncatedFile_FailsWithTypedErrorNamingThePath()
+    {
+        using var temp = new TempFolder();
+        var net = new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2));
+        StateDicts.Save(net, temp.File("w.safetensors"));
+        var bytes = File.ReadAllBytes(temp.File("w.safetensors"));
+        File.WriteAllBytes(temp.File("cut.safetensors"), bytes[..^4]);
+
+        var error = Assert.ThrowsExactly<SafetensorsException>(() => StateDicts.Load(net, temp.File("cut.safetensors")));
+
+        StringAssert.Contains(error.Message, "cut.safetensors' is not a valid safetensors file: tensor '0.bias' ends at 36, past the data buffer (32 bytes)");
+    }
+}

@@ -1,0 +1,86 @@
+using OnnxBridge.Onnx.IO;
+using OnnxBridge.Onnx.Proto;
+using OnnxBridge.Onnx.Tensors;
+using OnnxBridge.Onnx.TestCases;
+using OnnxBridge.Tests.Shared;
+
+namespace OnnxBridge.Onnx.Tests;
+
+[TestClass]
+public sealed class TestCaseAndFileTests
+{
+    [TestMethod]
+    public void WriteRead_TestCase_UsesTheOnnxLayoutAndRoundTrips()
+    {
+        using var temp = new TempFolder();
+        var model = new ModelProto { IrVersion = 8, Graph = new GraphProto { Name = "g" } };
+        model.Graph.Input.Add(new ValueInfoProto { Name = "x", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
+        model.Graph.Output.Add(new ValueInfoProto { Name = "y", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1 } } });
+        var sets = new[]
+        {
+            new TestDataSet([new NamedTensor("x", HostTensor.Create<float>([1, 2], 1, 2))], [new NamedTensor("y", HostTensor.Create<float>([3], 1, 1))]),
+            new TestDataSet([new NamedTensor("x", HostTensor.Create<float>([4, 5, 6, 7], 2, 2))], [new NamedTensor("y", HostTensor.Create<float>([8, 9], 2, 1))]),
+        };
+
+        OnnxTestCase.Write(temp.Path, model, sets);
+        var read = OnnxTestCase.Read(temp.Path);
+
+        Assert.IsTrue(File.Exists(Path.Combine(temp.Path, "model.onnx")));
+        Assert.IsTrue(File.Exists(Path.Combine(temp.Path, "test_data_set_1", "output_0.pb")));
+        Assert.AreEqual(2, read.DataSets.Count);
+        Assert.AreEqual("x", read.DataSets[1].Inputs[0].Name);
+        CollectionAssert.AreEqual(new float[] { 8, 9 }, read.DataSets[1].Outputs[0].Tensor.ToArray<float>());
+    }
+
+    [TestMethod]
+    public void Write_OverAnOlderCase_RemovesStaleDataSets()
+    {
+        using var temp = new TempFolder();
+        var model = new ModelProto { Graph = new GraphProto() };
+        var set = new TestDataSet([], [new NamedTensor("y", HostTensor.Create<float>([1], 1))]);
+        OnnxTestCase.Write(temp.Path, model, [set, set, set]);
+
+        OnnxTestCase.Write(temp.Path, model, [set]);
+
+        Assert.AreEqual(1, Directory.GetDirectories(temp.Path, "test_data_set_*").Length);
+    }
+
+    [TestMethod]
+    public void Read_FolderWithoutModel_SaysSo()
+    {
+        using var temp = new TempFolder();
+
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => OnnxTestCase.Read(temp.Path));
+
+        Assert.AreEqual($"'{temp.Path}' is not an ONNX test case: model.onnx is missing", error.Message);
+    }
+
+    [TestMethod]
+    public void AtomicWrite_FailingWriter_KeepsTheOldFileAndLeavesNoTemporary()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("state.bin");
+        File.WriteAllBytes(path, [1, 2, 3]);
+
+        Assert.ThrowsExactly<IOException>(() => AtomicFile.Write(path, s =>
+        {
+            s.Write([9, 9]);
+            throw new IOException("disk full");
+        }));
+
+        CollectionAssert.AreEqual(new byte[] { 1, 2, 3 }, File.ReadAllBytes(path));
+        CollectionAssert.AreEqual(new[] { "state.bin" }, Directory.GetFiles(temp.Path).Select(Path.GetFileName).ToArray());
+    }
+
+    [TestMethod]
+    public void AtomicWrite_ShorterContent_ReplacesTheWholeFile()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("a.bin");
+        File.WriteAllBytes(path, new byte[100]);
+
+        AtomicFile.WriteAllBytes(path, [7]);
+
+        CollectionAssert.AreEqual(new byte[] { 7 }, File.ReadAllBytes(path));
+    }
+}
