@@ -41,18 +41,19 @@ public sealed partial class OnnxModelSession : IDisposable
     /// <summary>Opens a model file.</summary>
     /// <param name="log">Receives the loud note when <see cref="ExecutionProviderPolicy.Auto"/> falls back to the CPU.</param>
     /// <exception cref="ExecutionProviderException">CUDA was required and cannot be loaded.</exception>
-    public static OnnxModelSession Open(string modelPath, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null)
+    /// <param name="intraOpThreads">Threads for one operator; 0 lets ONNX Runtime choose (one per core).</param>
+    public static OnnxModelSession Open(string modelPath, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null, int intraOpThreads = 0)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"model file '{modelPath}' does not exist", modelPath);
-        return Open(options => new InferenceSession(modelPath, options), policy, deviceId, log);
+        return Open(options => new InferenceSession(modelPath, options), policy, deviceId, log, intraOpThreads);
     }
 
     /// <summary>Opens a model held in memory.</summary>
-    public static OnnxModelSession Open(byte[] model, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null)
+    public static OnnxModelSession Open(byte[] model, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null, int intraOpThreads = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Open(options => new InferenceSession(model, options), policy, deviceId, log);
+        return Open(options => new InferenceSession(model, options), policy, deviceId, log, intraOpThreads);
     }
 
     /// <summary>
@@ -88,11 +89,12 @@ public sealed partial class OnnxModelSession : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _session.Dispose();
 
-    private static OnnxModelSession Open(Func<SessionOptions, InferenceSession> create, ExecutionProviderPolicy policy, int deviceId, Action<string>? log)
+    private static OnnxModelSession Open(Func<SessionOptions, InferenceSession> create, ExecutionProviderPolicy policy, int deviceId, Action<string>? log, int intraOpThreads)
     {
-        if (policy == ExecutionProviderPolicy.Cpu) return OpenCpu(create);
+        ArgumentOutOfRangeException.ThrowIfNegative(intraOpThreads);
+        if (policy == ExecutionProviderPolicy.Cpu) return OpenCpu(create, intraOpThreads);
 
-        using var options = new SessionOptions();
+        using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
         try
         {
             AppendCuda(options, deviceId);
@@ -105,13 +107,13 @@ public sealed partial class OnnxModelSession : IDisposable
             if (policy == ExecutionProviderPolicy.Cuda)
                 throw new ExecutionProviderException($"the CUDA execution provider cannot be used: {reason}", e);
             log?.Invoke($"WARNING: CUDA execution provider unavailable ({reason}); running on CPUExecutionProvider instead.");
-            return OpenCpu(create);
+            return OpenCpu(create, intraOpThreads);
         }
     }
 
-    private static OnnxModelSession OpenCpu(Func<SessionOptions, InferenceSession> create)
+    private static OnnxModelSession OpenCpu(Func<SessionOptions, InferenceSession> create, int intraOpThreads)
     {
-        using var options = new SessionOptions();
+        using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
         return new OnnxModelSession(create(options), ExecutionProvider.Cpu, "CPUExecutionProvider");
     }
 

@@ -1,0 +1,3 @@
+using OnnxBridge.Cli;
+
+return OnnxBridgeCli.Invoke(args, Console.Out, Console.Error);
