@@ -3,7 +3,6 @@ using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Layers;
 using OnnxBridge.Core.Values;
-using OnnxBridge.Onnx.Proto;
 using OnnxBridge.Tests.Shared;
 using static TorchSharp.torch;
 

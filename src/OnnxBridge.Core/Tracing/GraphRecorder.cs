@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Values;

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using OnnxBridge.Onnx.Tensors;
+using OnnxBridge.Onnx.TestCases;
+using OnnxBridge.Tests.Shared;
+
+namespace OnnxBridge.Cli.Tests;
+
+[TestClass]
+[DoNotParallelize]
+public sealed class VerifyAndBenchTests
+{
+    private static string MakeBundle(TempFolder temp)
+    {
+        var (exitCode, output, error) = CliRunner.Run("quickstart", "--artifacts", temp.Path, "--epochs", "1", "--ep", "cpu");
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        return Path.Combine(temp.Path, "bundles", "mlp");
+    }
+
+    [TestMethod]
+    public void Verify_QuickstartBundle_Passes()
+    {
+        using var temp = new TempFolder();
+        var bundle = MakeBundle(temp);
+
+        var (exitCode, output, _) = CliRunner.Run("verify", bundle);
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output);
+        StringAssert.Contains(output, "overall: PASS");
+    }
+
+    [TestMethod]
+    public void Verify_TamperedReference_FailsWithExitCodeOne()
+    {
+        using var temp = new TempFolder();
+        var bundle = MakeBundle(temp);
+        var testCase = OnnxTestCase.Read(bundle);
+        var set = testCase.DataSets[0];
+        var values = set.Outputs[0].Tensor.ToArray<float>();
+        values[0] += 0.01f;
+        OnnxTestCase.Write(bundle, testCase.Model,
+            [new TestDataSet(set.Inputs, [new NamedTensor(set.Outputs[0].Name, HostTensor.Create<float>(values, [.. set.Outputs[0].Tensor.Shape]))])]);
+
+        var (exitCode, output, _) = CliRunner.Run("verify", bundle);
+
+        Assert.AreEqual(OnnxBridgeCli.CheckFailed, exitCode);
+        StringAssert.Contains(output, "overall: FAIL");
+    }
+
+    [TestMethod]
+    public void Verify_FolderWithoutModel_FailsWithExitCodeTwo()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, _, error) = CliRunner.Run("verify", temp.Path);
+
+        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        StringAssert.Contains(error, "is not an ONNX test case: model.onnx is missing");
+    }
+
+    [TestMethod]
+    public void Verify_AsSeparateProcess_RunsTheBuiltProgram()
+    {
+        using var temp = new TempFolder();
+        var bundle = MakeBundle(temp);
+        var program = Path.Combine(AppContext.BaseDirectory, "onnxbridge.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { program, "verify", bundle, "--ep", "cpu" }) start.ArgumentList.Add(a);
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+
+        Assert.AreEqual(0, process.ExitCode, output);
+        StringAssert.Contains(output, "overall: PASS");
+    }
+
+    [TestMethod]
+    public void Bench_ShortRun_PrintsTheRatioTable()
+    {
+        var (exitCode, output, _) = CliRunner.Run("bench", "--batch", "1", "4", "--seconds", "0.01", "--threads", "1");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output);
+        StringAssert.Contains(output, "TorchSharp ms  ORT CPU ms  Torch/ORT");
+        Assert.AreEqual(2, output.Split('\n').Count(l => l.TrimStart().StartsWith("1 ", StringComparison.Ordinal) || l.TrimStart().StartsWith("4 ", StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
+    public void Help_EveryCommand_ShowsAnExample()
+    {
+        foreach (var command in new[] { "quickstart", "verify", "bench" })
+        {
+            var (exitCode, output, _) = CliRunner.Run(command, "--help");
+            Assert.AreEqual(0, exitCode);
+            StringAssert.Contains(output, "Example: onnxbridge " + command);
+        }
+    }
+}
