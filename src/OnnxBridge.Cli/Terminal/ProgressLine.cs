@@ -12,6 +12,7 @@ internal sealed class ProgressLine
     private readonly TextWriter _output;
     private readonly bool _interactive;
     private int _lastWidth;
+    private long _lastDraw;
 
     public ProgressLine(TextWriter output)
     {
@@ -24,6 +25,10 @@ internal sealed class ProgressLine
     public void Update(string label, int done, int total, string status)
     {
         if (!_interactive) return;
+        // Redraw at most 20 times a second: a fast loop must not spend its time in the terminal.
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (done < total && System.Diagnostics.Stopwatch.GetElapsedTime(_lastDraw, now).TotalMilliseconds < 50) return;
+        _lastDraw = now;
         const int width = 24;
         var filled = total == 0 ? width : done * width / total;
         var line = string.Create(CultureInfo.InvariantCulture, $"      {label} [{new string('#', filled)}{new string('.', width - filled)}] {100 * done / Math.Max(total, 1),3}% {status}");
