@@ -1,6 +1,7 @@
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Tracing;
 using OnnxBridge.Core.Values;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Core.Blocks;
@@ -16,7 +17,7 @@ namespace OnnxBridge.Core.Blocks;
 /// <see cref="Register{T}"/> (or as fields followed by <c>RegisterComponents()</c>, TorchSharp's
 /// way); the registration name is the state-dict key prefix, as in PyTorch.
 /// </remarks>
-public abstract class Block : nn.Module<Tensor, Tensor>
+public abstract partial class Block : nn.Module<Tensor, Tensor>
 {
     /// <param name="name">The block's type name, shown in structure prints.</param>
     protected Block(string name) : base(name) { }
@@ -33,7 +34,12 @@ public abstract class Block : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(input);
         if (GraphRecorder.Current is not { } graph) return Forward(input);
-        using (graph.EnterBlock(this)) return Forward(input);
+        using (graph.EnterBlock(this))
+        {
+            var output = Forward(input);
+            graph.RecordBlockOutput(this, output);
+            return output;
+        }
     }
 
     /// <summary>
@@ -81,6 +87,29 @@ public abstract class Block : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(parameterOrBuffer);
         return GraphRecorder.Current is { } graph ? Value.Symbolic(graph.UseTensor(parameterOrBuffer)) : Value.Eager(parameterOrBuffer);
+    }
+
+    /// <summary>Creates a trainable parameter from <paramref name="initial"/>, registers it under <paramref name="name"/> and returns it.</summary>
+    protected Parameter RegisterParameter(string name, Tensor initial)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(initial);
+        var parameter = new Parameter(initial);
+        register_parameter(name, parameter);
+        return parameter;
+    }
+
+    /// <summary>
+    /// Registers a constant tensor (d2l's <c>rand_weight</c>): saved in the state dict when
+    /// <paramref name="persistent"/>, exported as an initializer, never in <c>parameters()</c>, so no
+    /// optimizer updates it.
+    /// </summary>
+    protected Tensor RegisterBuffer(string name, Tensor value, bool persistent = true)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        register_buffer(name, value, persistent);
+        return value;
     }
 
     /// <summary>Registers a child under <paramref name="name"/> (its state-dict prefix) and returns it.</summary>

@@ -26,13 +26,23 @@ public sealed class Sequential : Block, IReadOnlyList<Block>
     public int Count => _layers.Count;
 
     /// <summary>Appends a layer under the next index.</summary>
-    public Sequential Append(Block layer)
+    public Sequential Append(Block layer) => Append(_layers.Count.ToString(CultureInfo.InvariantCulture), layer);
+
+    /// <summary>Appends a layer under a name of your choice (PyTorch's <c>add_module(f"block {i}", ...)</c>).</summary>
+    public Sequential Append(string name, Block layer)
     {
+        ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(layer);
-        Register(_layers.Count.ToString(CultureInfo.InvariantCulture), layer);
+        if (named_children().Any(c => c.name == name))
+            throw new ArgumentException($"this Sequential already has a child named '{name}'", nameof(name));
+        Register(name, layer);
         _layers.Add(layer);
         return this;
     }
+
+    /// <summary>The layer at <paramref name="index"/> as <typeparamref name="T"/>, e.g. <c>net.Layer&lt;Linear&gt;(2).Bias</c>.</summary>
+    public T Layer<T>(int index) where T : Block =>
+        _layers[index] as T ?? throw new InvalidCastException($"layer {index} is a {_layers[index].GetType().Name}, not a {typeof(T).Name}");
 
     /// <inheritdoc/>
     public IEnumerator<Block> GetEnumerator() => _layers.GetEnumerator();

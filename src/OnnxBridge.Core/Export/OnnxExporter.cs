@@ -69,8 +69,8 @@ public static class OnnxExporter
 
         var graph = new GraphProto { Name = options.GraphName ?? model.GetType().Name };
         graph.Node.AddRange(nodes);
-        graph.Input.Add(ValueInfo(input.Name, input));
-        graph.Output.Add(ValueInfo(options.OutputName, output));
+        graph.Input.Add(ValueInfos.Of(input.Name, input));
+        graph.Output.Add(ValueInfos.Of(options.OutputName, output));
 
         // Initializers in state-dict order, whatever order the forward used them in.
         var order = model.state_dict().Keys.Select((key, index) => (key, index)).ToDictionary(p => p.key, p => p.index, StringComparer.Ordinal);
@@ -103,22 +103,6 @@ public static class OnnxExporter
         identity.Input.Add(output.Name);
         identity.Output.Add(outputName);
         nodes.Add(identity);
-    }
-
-    private static ValueInfoProto ValueInfo(string name, SymbolicTensor value)
-    {
-        var shape = new TensorShapeProto();
-        foreach (var dim in value.Shape)
-        {
-            shape.Dim.Add(dim.IsKnown
-                ? new TensorShapeProto.Types.Dimension { DimValue = dim.Size!.Value }
-                : new TensorShapeProto.Types.Dimension { DimParam = dim.Symbol });
-        }
-        return new ValueInfoProto
-        {
-            Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)value.ElementType, Shape = shape } },
-        };
     }
 
     /// <summary>SHA-256 over each initializer's serialized TensorProto, in graph order.</summary>

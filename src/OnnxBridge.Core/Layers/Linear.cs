@@ -11,7 +11,7 @@ namespace OnnxBridge.Core.Layers;
 /// U(-1/√in, 1/√in)). The input size may be left out: it is then taken from the first input, or
 /// from <see cref="Block.Build"/>, or from a state dict being loaded (deferred initialization).
 /// </summary>
-public sealed class Linear : Block
+public sealed class Linear : Block, IWeightedLayer
 {
     /// <summary>Creates the layer; with <paramref name="inFeatures"/> null its parameters wait for the first input.</summary>
     public Linear(long outFeatures, long? inFeatures = null, bool hasBias = true) : base(nameof(Linear))
@@ -82,8 +82,8 @@ public sealed class Linear : Block
     }
 
     /// <inheritdoc/>
-    public override string ToString() =>
-        $"Linear(in_features={(InFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "<deferred>")}, out_features={OutFeatures}, bias={HasBias})";
+    protected override string ExtraRepr =>
+        $"in_features={(InFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "<deferred>")}, out_features={OutFeatures}, bias={(HasBias ? "True" : "False")}";
 
     private void Materialize(long inFeatures, ScalarType dtype, Device device, bool initialize)
     {
@@ -101,5 +101,6 @@ public sealed class Linear : Block
         Bias = bias;
         register_parameter("weight", weight);
         if (bias is not null) register_parameter("bias", bias);
+        CompleteMaterialization(run: initialize);
     }
 }

@@ -11,7 +11,4 @@ public sealed class ReLU : Block
 
     /// <inheritdoc/>
     protected override Value Forward(Value input) => input.Relu();
-
-    /// <inheritdoc/>
-    public override string ToString() => "ReLU()";
 }

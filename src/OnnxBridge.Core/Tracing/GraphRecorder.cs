@@ -23,13 +23,15 @@ internal sealed class GraphRecorder
     private readonly Dictionary<Tensor, string> _stateKeys = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Tensor, SymbolicTensor> _initializers = new(ReferenceEqualityComparer.Instance);
     private readonly List<(string Key, Tensor Tensor)> _usedInitializers = [];
-    private readonly List<NodeProto> _nodes = [];
+    private readonly Stack<List<NodeProto>> _frames = new();
+    private readonly List<(string Path, Block Block, IReadOnlyList<Dim> Shape)> _blockOutputs = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Stack<string> _scopes = new();
 
     public GraphRecorder(Block root)
     {
         _root = root;
+        _frames.Push([]);
         _modulePaths[root] = "";
         foreach (var (name, module) in root.named_modules())
             _modulePaths.TryAdd(module, name);
@@ -39,7 +41,11 @@ internal sealed class GraphRecorder
     /// <summary>The recorder active on this thread, if an export or build is running.</summary>
     public static GraphRecorder? Current => t_current;
 
-    public IReadOnlyList<NodeProto> Nodes => _nodes;
+    /// <summary>The main graph's nodes (subgraph nodes live in their Loop or If node's attributes).</summary>
+    public IReadOnlyList<NodeProto> Nodes => _frames.Last();
+
+    /// <summary>Every block call recorded so far: its path, the block and its output shape, in call order.</summary>
+    public IReadOnlyList<(string Path, Block Block, IReadOnlyList<Dim> Shape)> BlockOutputs => _blockOutputs;
 
     /// <summary>Parameters and buffers the graph uses, with their state-dict keys, in first-use order.</summary>
     public IReadOnlyList<(string Key, Tensor Tensor)> UsedInitializers => _usedInitializers;
@@ -66,11 +72,47 @@ internal sealed class GraphRecorder
         return new Scope(() => _scopes.Pop());
     }
 
+    /// <summary>Notes the output of a block call, for summaries.</summary>
+    public void RecordBlockOutput(Block block, Value output) => _blockOutputs.Add((CurrentPath, block, output.Shape));
+
     /// <summary>Declares a graph input.</summary>
     public SymbolicTensor AddInput(string name, DataType type, IReadOnlyList<Dim> shape)
     {
         if (!_names.Add(name)) throw Error($"the graph already has a value named '{name}'");
-        return new SymbolicTensor(this, name, type, shape);
+        return new SymbolicTensor(this, _frames.Peek(), name, type, shape);
+    }
+
+    /// <summary>
+    /// Records a subgraph (the body of a Loop, a branch of an If): <paramref name="build"/> receives
+    /// its inputs and returns its outputs; nodes recorded meanwhile belong to the subgraph. Values of
+    /// the enclosing graphs may be used inside (ONNX's outer-scope references); values made inside
+    /// cannot escape.
+    /// </summary>
+    public GraphProto RecordSubgraph(string name, IReadOnlyList<(string Name, DataType Type, IReadOnlyList<Dim> Shape)> inputs,
+                                     Func<SymbolicTensor[], SymbolicTensor[]> build)
+    {
+        var frame = new List<NodeProto>();
+        _frames.Push(frame);
+        try
+        {
+            var graph = new GraphProto { Name = UniqueName(NodePrefix() + name) };
+            var symbols = inputs.Select(i => new SymbolicTensor(this, frame, UniqueName($"{graph.Name}/{i.Name}"), i.Type, i.Shape)).ToArray();
+            graph.Input.AddRange(symbols.Select(ValueInfos.Of));
+            var outputs = build(symbols);
+            foreach (var output in outputs)
+            {
+                // A subgraph output must be computed inside it: pass anything else through an Identity.
+                var produced = frame.Any(n => n.Output.Contains(output.Name));
+                var named = produced ? output : AddNode("Identity", [output], [(output.ElementType, output.Shape)])[0];
+                graph.Output.Add(ValueInfos.Of(named));
+            }
+            graph.Node.AddRange(frame);
+            return graph;
+        }
+        finally
+        {
+            _frames.Pop();
+        }
     }
 
     /// <summary>
@@ -84,13 +126,16 @@ internal sealed class GraphRecorder
         if (_stateKeys.TryGetValue(tensor, out var key))
         {
             _names.Add(key);
-            var symbol = new SymbolicTensor(this, key, DTypes.ToOnnx(tensor.dtype), tensor.shape.Select(Dim.Known).ToArray());
+            var symbol = new SymbolicTensor(this, _frames.Last(), key, DTypes.ToOnnx(tensor.dtype), tensor.shape.Select(Dim.Known).ToArray());
             _initializers[tensor] = symbol;
             _usedInitializers.Add((key, tensor));
             return symbol;
         }
         return Constant(TensorConvert.ToHost(tensor));
     }
+
+    /// <summary>The empty name ONNX uses for an omitted optional input.</summary>
+    public SymbolicTensor Absent() => new(this, _frames.Peek(), "", DataType.Undefined, []);
 
     /// <summary>Appends a Constant node holding <paramref name="value"/>.</summary>
     public SymbolicTensor Constant(HostTensor value)
@@ -110,6 +155,8 @@ internal sealed class GraphRecorder
         {
             if (!ReferenceEquals(input.Graph, this))
                 throw Error("a value from another export or build was used in this one", opType);
+            if (!_frames.Contains(input.Frame))
+                throw Error($"value '{input.Name}' was computed inside a While body or If branch and cannot be used outside it; return it from the body instead", opType);
         }
         var nodeName = UniqueName(NodePrefix() + opType);
         var node = new NodeProto { Name = nodeName, OpType = opType };
@@ -120,9 +167,9 @@ internal sealed class GraphRecorder
         {
             var outputName = UniqueName($"{nodeName}_output_{i}");
             node.Output.Add(outputName);
-            results[i] = new SymbolicTensor(this, outputName, outputs[i].Type, outputs[i].Shape);
+            results[i] = new SymbolicTensor(this, _frames.Peek(), outputName, outputs[i].Type, outputs[i].Shape);
         }
-        _nodes.Add(node);
+        _frames.Peek().Add(node);
         return results;
     }
 

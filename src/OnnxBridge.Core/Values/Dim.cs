@@ -23,6 +23,9 @@ public readonly record struct Dim
     /// <summary>Whether the size is known.</summary>
     public bool IsKnown => Size.HasValue;
 
+    /// <summary>A dimension nothing is known about (ONNX: neither dim_value nor dim_param).</summary>
+    public static Dim Unknown => default;
+
     /// <summary>A dimension of known size.</summary>
     public static Dim Known(long size) =>
         size >= 0 ? new Dim(size, null) : throw new ArgumentOutOfRangeException(nameof(size), size, "a dimension cannot be negative");

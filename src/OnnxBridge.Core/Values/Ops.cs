@@ -34,6 +34,31 @@ public static class Ops
     /// <summary>a / b with broadcasting.</summary>
     public static Value Div(Value a, Value b) => Binary(a, b, "Div", (x, y) => x.div(y));
 
+    /// <summary>a &gt; b with broadcasting, as a bool value (torch.gt, ONNX Greater).</summary>
+    public static Value Greater(Value a, Value b) => Compare(a, b, "Greater", (x, y) => x.gt(y));
+
+    /// <summary>a &lt; b with broadcasting, as a bool value (torch.lt, ONNX Less).</summary>
+    public static Value Less(Value a, Value b) => Compare(a, b, "Less", (x, y) => x.lt(y));
+
+    /// <summary>Mean of all elements, as a scalar (torch.mean, ONNX ReduceMean with keepdims=0).</summary>
+    public static Value Mean(Value x) => ReduceAll(x, "ReduceMean", t => t.mean());
+
+    /// <summary>
+    /// The escape hatch: raw TorchSharp code for the eager run, with an optional lowering written in
+    /// <see cref="Value"/> operations for export. Without a lowering, export fails naming
+    /// <paramref name="name"/> and the block.
+    /// </summary>
+    public static Value Custom(string name, Value x, Func<Tensor, Tensor> eager, Func<Value, Value>? lowering = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(eager);
+        if (GraphOf(x) is not { } graph) return Value.Eager(eager(x.Tensor));
+        return lowering is not null
+            ? lowering(x)
+            : throw graph.Error($"custom operation '{name}' is raw TorchSharp code without an ONNX lowering; pass a lowering written with Value operations to Ops.Custom, or write it with Value operations", name);
+    }
+
     /// <summary>Matrix product (torch.matmul, ONNX MatMul).</summary>
     public static Value MatMul(Value a, Value b)
     {
@@ -47,14 +72,7 @@ public static class Ops
     }
 
     /// <summary>Sum of all elements, as a scalar (torch.sum, ONNX ReduceSum with keepdims=0).</summary>
-    public static Value Sum(Value x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        if (GraphOf(x) is not { } graph) return Value.Eager(x.Tensor.sum());
-        var input = Lift(graph, x);
-        var keepdims = new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 };
-        return Value.Symbolic(graph.AddNode("ReduceSum", [input], [(input.ElementType, Array.Empty<Dim>())], [keepdims])[0]);
-    }
+    public static Value Sum(Value x) => ReduceAll(x, "ReduceSum", t => t.sum());
 
     /// <summary>
     /// y = x·Wᵀ + b, PyTorch's linear layout (W is [out, in]). Records one Gemm for a matrix input,
@@ -101,6 +119,27 @@ public static class Ops
             var other => throw like.Symbol.Graph.Error($"scalar arithmetic on {ElementTypes.Name(other)} values is not supported"),
         };
         return Value.Symbolic(like.Symbol.Graph.Constant(host));
+    }
+
+    /// <summary>A reduction over all axes to a scalar: no axes given means all axes in every opset we emit.</summary>
+    private static Value ReduceAll(Value x, string op, Func<Tensor, Tensor> eager)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (GraphOf(x) is not { } graph) return Value.Eager(eager(x.Tensor));
+        var input = Lift(graph, x);
+        var keepdims = new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 };
+        return Value.Symbolic(graph.AddNode(op, [input], [(input.ElementType, Array.Empty<Dim>())], [keepdims])[0]);
+    }
+
+    private static Value Compare(Value a, Value b, string op, Func<Tensor, Tensor, Tensor> eager)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (GraphOf(a, b) is not { } graph) return Value.Eager(eager(a.Tensor, b.Tensor));
+        var (sa, sb) = (Lift(graph, a), Lift(graph, b));
+        RequireSameType(graph, op, sa, sb);
+        var shape = ShapeInference.Broadcast(graph, op, sa.Shape, sb.Shape);
+        return Value.Symbolic(graph.AddNode(op, [sa, sb], [(DataType.Bool, shape)])[0]);
     }
 
     private static Value Unary(Value x, string op, Func<Tensor, Tensor> eager)

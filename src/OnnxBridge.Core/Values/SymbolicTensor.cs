@@ -9,15 +9,19 @@ namespace OnnxBridge.Core.Values;
 /// </summary>
 public sealed class SymbolicTensor
 {
-    internal SymbolicTensor(GraphRecorder graph, string name, DataType elementType, IReadOnlyList<Dim> shape)
+    internal SymbolicTensor(GraphRecorder graph, object frame, string name, DataType elementType, IReadOnlyList<Dim> shape)
     {
         Graph = graph;
+        Frame = frame;
         Name = name;
         ElementType = elementType;
         Shape = shape;
     }
 
     internal GraphRecorder Graph { get; }
+
+    /// <summary>The (sub)graph the value was made in; it may be used there and in graphs nested inside.</summary>
+    internal object Frame { get; }
 
     /// <summary>The ONNX value name.</summary>
     public string Name { get; }

@@ -61,6 +61,9 @@ public sealed class Value
     /// <summary>Element-wise absolute value.</summary>
     public Value Abs() => Ops.Abs(this);
 
+    /// <summary>Mean of all elements, a scalar.</summary>
+    public Value Mean() => Ops.Mean(this);
+
     /// <summary>Sum of all elements, a scalar.</summary>
     public Value Sum() => Ops.Sum(this);
 
@@ -90,6 +93,18 @@ public sealed class Value
 
     /// <summary>Divides by a scalar of the value's element type.</summary>
     public static Value operator /(Value a, double b) => Ops.Div(a, Ops.ScalarLike(a, b));
+
+    /// <summary>Element-wise a &gt; b, a bool value.</summary>
+    public static Value operator >(Value a, Value b) => Ops.Greater(a, b);
+
+    /// <summary>Element-wise a &lt; b, a bool value.</summary>
+    public static Value operator <(Value a, Value b) => Ops.Less(a, b);
+
+    /// <summary>Element-wise a &gt; scalar, a bool value.</summary>
+    public static Value operator >(Value a, double b) => Ops.Greater(a, Ops.ScalarLike(a, b));
+
+    /// <summary>Element-wise a &lt; scalar, a bool value.</summary>
+    public static Value operator <(Value a, double b) => Ops.Less(a, Ops.ScalarLike(a, b));
 
     /// <summary>Element-wise negation.</summary>
     public static Value operator -(Value a) => Ops.Neg(a);
