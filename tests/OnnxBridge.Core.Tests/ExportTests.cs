@@ -140,6 +140,18 @@ public sealed class ExportTests
     }
 
     [TestMethod]
+    public void Export_RawTorchSharpInForward_PointsToOpsCustom()
+    {
+        var net = new Sequential(new Linear(3, 3), new RawTorchSharp());
+
+        var error = Assert.ThrowsExactly<ExportException>(() =>
+            OnnxExporter.Export(net, new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 3))));
+
+        StringAssert.StartsWith(error.Message, "block '1': forward reads tensor data (Tensor) while the graph is being recorded");
+        StringAssert.Contains(error.Message, "wrap it in Ops.Custom with a lowering");
+    }
+
+    [TestMethod]
     public void Export_RankThreeInput_UsesTransposeMatMulAdd()
     {
         random.manual_seed(3);

@@ -38,6 +38,14 @@ internal sealed class ReadsData : Block
     protected override Value Forward(Value input) => input.Sum().Item() > 0 ? input : -input;
 }
 
+/// <summary>Calls raw TorchSharp on the tensor inside forward: fine eagerly, not exportable.</summary>
+internal sealed class RawTorchSharp : Block
+{
+    public RawTorchSharp() : base(nameof(RawTorchSharp)) { }
+
+    protected override Value Forward(Value input) => Value.Eager(TorchSharp.torch.nn.functional.softplus(input.Tensor));
+}
+
 internal static class TestModels
 {
     public static Sequential SequentialMlp() => Net.Sequential().Linear(256).ReLU().Linear(10).Build();

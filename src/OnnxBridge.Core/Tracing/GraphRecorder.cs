@@ -179,8 +179,10 @@ internal sealed class GraphRecorder
     /// <summary>The error for reading tensor data while a graph is being recorded.</summary>
     public static ExportException DataAccessDuringExport(string member)
     {
-        var message = $"forward reads tensor data ({member}) while the graph is being recorded; data does not exist at export time. " +
-                      "Express data-dependent control flow with the graph combinators (While, If) and keep values as Value.";
+        var advice = member == nameof(Value.Tensor)
+            ? "To run raw TorchSharp code, wrap it in Ops.Custom with a lowering written in Value operations; otherwise keep values as Value."
+            : "Express data-dependent control flow with the graph combinators (While, If) and keep values as Value.";
+        var message = $"forward reads tensor data ({member}) while the graph is being recorded; data does not exist at export time. {advice}";
         return t_current is { } recorder ? recorder.Error(message) : new ExportException(message);
     }
 
