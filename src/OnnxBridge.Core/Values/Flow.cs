@@ -33,23 +33,23 @@ public static class Flow
         }
 
         var graph = GraphRecorder.Current ?? initial.Symbol.Graph;
-        var start = Lift(graph, initial);
-        var firstCondition = Lift(graph, condition(Value.Symbolic(start)));
+        var start = Ops.Lift(graph, initial);
+        var firstCondition = Ops.Lift(graph, condition(Value.Symbolic(start)));
         RequireBoolScalar(graph, firstCondition, "Loop");
         var bodyGraph = graph.RecordSubgraph("Loop_body",
             [("iteration_num", DataType.Int64, []), ("cond_in", DataType.Bool, []), ("x_in", start.ElementType, start.Shape)],
             inputs =>
             {
-                var next = Lift(graph, body(Value.Symbolic(inputs[2])));
+                var next = Ops.Lift(graph, body(Value.Symbolic(inputs[2])));
                 if (next.ElementType != start.ElementType || !SameShape(next.Shape, start.Shape))
                     throw graph.Error($"the While body must keep the loop value's type and shape: {ElementTypes.Name(start.ElementType)}{Dim.Format(start.Shape)} became {ElementTypes.Name(next.ElementType)}{Dim.Format(next.Shape)}", "Loop");
-                var nextCondition = Lift(graph, condition(Value.Symbolic(next)));
+                var nextCondition = Ops.Lift(graph, condition(Value.Symbolic(next)));
                 RequireBoolScalar(graph, nextCondition, "Loop");
                 return [nextCondition, next];
             });
         var limit = maxIterations is { } m ? graph.Constant(HostTensor.Create([m])) : null;
         var attribute = new AttributeProto { Name = "body", Type = AttributeProto.Types.AttributeType.Graph, G = bodyGraph };
-        var loop = graph.AddNode("Loop", limit is null ? [Placeholder(graph), firstCondition, start] : [limit, firstCondition, start],
+        var loop = graph.AddNode("Loop", limit is null ? [graph.Absent(), firstCondition, start] : [limit, firstCondition, start],
             [(start.ElementType, start.Shape)], [attribute]);
         return Value.Symbolic(loop[0]);
     }
@@ -66,11 +66,11 @@ public static class Flow
         if (!condition.IsSymbolic && GraphRecorder.Current is null) return IsTrue(condition) ? then() : otherwise();
 
         var graph = GraphRecorder.Current ?? condition.Symbol.Graph;
-        var test = Lift(graph, condition);
+        var test = Ops.Lift(graph, condition);
         RequireBoolScalar(graph, test, "If");
         SymbolicTensor? thenResult = null, elseResult = null;
-        var thenGraph = graph.RecordSubgraph("If_then", [], _ => [thenResult = Lift(graph, then())]);
-        var elseGraph = graph.RecordSubgraph("If_else", [], _ => [elseResult = Lift(graph, otherwise())]);
+        var thenGraph = graph.RecordSubgraph("If_then", [], _ => [thenResult = Ops.Lift(graph, then())]);
+        var elseGraph = graph.RecordSubgraph("If_else", [], _ => [elseResult = Ops.Lift(graph, otherwise())]);
         if (thenResult!.ElementType != elseResult!.ElementType)
             throw graph.Error($"If branches give different element types: {ElementTypes.Name(thenResult.ElementType)} and {ElementTypes.Name(elseResult.ElementType)}", "If");
         var shape = thenResult.Shape.Count == elseResult.Shape.Count
@@ -85,11 +85,6 @@ public static class Flow
     }
 
     private static bool IsTrue(Value condition) => condition.Item() != 0;
-
-    private static SymbolicTensor Lift(GraphRecorder graph, Value v) => v.IsSymbolic ? v.Symbol : graph.UseTensor(v.Tensor);
-
-    /// <summary>ONNX's "absent optional input": an empty name. Loop's trip count is optional.</summary>
-    private static SymbolicTensor Placeholder(GraphRecorder graph) => graph.Absent();
 
     private static bool SameShape(IReadOnlyList<Dim> a, IReadOnlyList<Dim> b) => a.Count == b.Count && a.Zip(b).All(p => p.First == p.Second);
 

@@ -35,10 +35,10 @@ public static class Ops
     public static Value Div(Value a, Value b) => Binary(a, b, "Div", (x, y) => x.div(y));
 
     /// <summary>a &gt; b with broadcasting, as a bool value (torch.gt, ONNX Greater).</summary>
-    public static Value Greater(Value a, Value b) => Compare(a, b, "Greater", (x, y) => x.gt(y));
+    public static Value Greater(Value a, Value b) => Binary(a, b, "Greater", (x, y) => x.gt(y), DataType.Bool);
 
     /// <summary>a &lt; b with broadcasting, as a bool value (torch.lt, ONNX Less).</summary>
-    public static Value Less(Value a, Value b) => Compare(a, b, "Less", (x, y) => x.lt(y));
+    public static Value Less(Value a, Value b) => Binary(a, b, "Less", (x, y) => x.lt(y), DataType.Bool);
 
     /// <summary>Mean of all elements, as a scalar (torch.mean, ONNX ReduceMean with keepdims=0).</summary>
     public static Value Mean(Value x) => ReduceAll(x, "ReduceMean", t => t.mean());
@@ -131,17 +131,6 @@ public static class Ops
         return Value.Symbolic(graph.AddNode(op, [input], [(input.ElementType, Array.Empty<Dim>())], [keepdims])[0]);
     }
 
-    private static Value Compare(Value a, Value b, string op, Func<Tensor, Tensor, Tensor> eager)
-    {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        if (GraphOf(a, b) is not { } graph) return Value.Eager(eager(a.Tensor, b.Tensor));
-        var (sa, sb) = (Lift(graph, a), Lift(graph, b));
-        RequireSameType(graph, op, sa, sb);
-        var shape = ShapeInference.Broadcast(graph, op, sa.Shape, sb.Shape);
-        return Value.Symbolic(graph.AddNode(op, [sa, sb], [(DataType.Bool, shape)])[0]);
-    }
-
     private static Value Unary(Value x, string op, Func<Tensor, Tensor> eager)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -150,7 +139,8 @@ public static class Ops
         return Value.Symbolic(graph.AddNode(op, [input], [(input.ElementType, input.Shape)])[0]);
     }
 
-    private static Value Binary(Value a, Value b, string op, Func<Tensor, Tensor, Tensor> eager)
+    /// <summary>An element-wise op with broadcasting; the result has the operands' type unless <paramref name="resultType"/> says otherwise (comparisons).</summary>
+    private static Value Binary(Value a, Value b, string op, Func<Tensor, Tensor, Tensor> eager, DataType? resultType = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -158,7 +148,7 @@ public static class Ops
         var (sa, sb) = (Lift(graph, a), Lift(graph, b));
         RequireSameType(graph, op, sa, sb);
         var shape = ShapeInference.Broadcast(graph, op, sa.Shape, sb.Shape);
-        return Value.Symbolic(graph.AddNode(op, [sa, sb], [(sa.ElementType, shape)])[0]);
+        return Value.Symbolic(graph.AddNode(op, [sa, sb], [(resultType ?? sa.ElementType, shape)])[0]);
     }
 
     /// <summary>The graph being recorded if any operand is symbolic; null when all are eager.</summary>
@@ -171,7 +161,8 @@ public static class Ops
         return null;
     }
 
-    private static SymbolicTensor Lift(GraphRecorder graph, Value v) => v.IsSymbolic ? v.Symbol : graph.UseTensor(v.Tensor);
+    /// <summary>The symbolic form of an operand: itself, or an eager tensor as an initializer or Constant.</summary>
+    internal static SymbolicTensor Lift(GraphRecorder graph, Value v) => v.IsSymbolic ? v.Symbol : graph.UseTensor(v.Tensor);
 
     private static void RequireSameType(GraphRecorder graph, string op, SymbolicTensor a, SymbolicTensor b)
     {
