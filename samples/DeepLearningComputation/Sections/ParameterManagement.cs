@@ -37,7 +37,8 @@ internal static class ParameterManagement
         output.WriteLine($"net[2].weight.data[0] == net[4].weight.data[0]: {Print.Values(w2[0].eq(w4[0]))}");
         using (no_grad()) w2[0, 0] = tensor(100f);
         output.WriteLine($"after net[2].weight.data[0, 0] = 100: {Print.Values(w2[0].eq(w4[0]))}, net[4].weight[0, 0] = {w4[0, 0].item<float>()}");
-        var report = exports.Check("tied", tied, InputSpec.Float32("input", Dim.Named("batch"), 4), rand(1, 4), rand(7, 4), rand(64, 4));
-        output.WriteLine("  tied export initializers: " + string.Join(", ", Onnx.OnnxFiles.ReadModel(Path.Combine(exports.Root, "tied", "model.onnx")).Graph.Initializer.Select(i => i.Name)) + $" ({(report.Passed ? "the shared layer is stored once" : "")})");
+        exports.Check("tied", tied, InputSpec.Float32("input", Dim.Named("batch"), 4), rand(1, 4), rand(7, 4), rand(64, 4));
+        var names = Onnx.OnnxFiles.ReadModel(Path.Combine(exports.Root, "tied", "model.onnx")).Graph.Initializer.Select(i => i.Name).ToList();
+        output.WriteLine($"  tied export initializers: {string.Join(", ", names)} ({(names.Contains("4.weight") ? "the shared layer is stored twice" : "the shared layer at 2 and 4 is stored once")})");
     }
 }
