@@ -1,5 +1,7 @@
+using System.Text.Json;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx;
 using OnnxBridge.Onnx.Tensors;
 using static TorchSharp.torch;
 
@@ -7,11 +9,16 @@ namespace OnnxBridge.Core.Serialization;
 
 /// <summary>
 /// Saving and loading a block's state dict (parameters and persistent buffers, PyTorch's keys) as
-/// safetensors. Loading checks everything before changing anything, and materializes deferred
-/// parameters from the shapes in the file, as PyTorch's lazy modules do.
+/// safetensors, and loading one from an exported ONNX model's initializers. Loading checks
+/// everything before changing anything, and materializes deferred parameters from the shapes in the
+/// file, as PyTorch's lazy modules do. Tied parameters (one tensor under several keys) are stored
+/// once; the other keys are recorded as aliases and restored through the block's own tying.
 /// </summary>
 public static class StateDicts
 {
+    /// <summary>Safetensors metadata key: a JSON object mapping each alias key to the stored key of the same tensor.</summary>
+    public const string TiedKeysMetadata = "onnxbridge.tied";
+
     /// <summary>The state dict as host tensors, in the block's key order.</summary>
     public static IReadOnlyList<(string Key, HostTensor Tensor)> Capture(nn.Module module)
     {
@@ -27,7 +34,37 @@ public static class StateDicts
         ArgumentNullException.ThrowIfNull(path);
         if (block.UnbuiltBlockPaths().FirstOrDefault() is { } unbuilt)
             throw new InvalidOperationException($"block '{(unbuilt.Length == 0 ? "<root>" : unbuilt)}' has deferred parameters that are not materialized yet; run a forward or Build(input) before saving");
-        Safetensors.Write(path, Capture(block), new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "OnnxBridge" });
+        var stored = new List<(string, HostTensor)>();
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, canonical) in TieGroups(block))
+        {
+            if (key == canonical) stored.Add((key, TensorConvert.ToHost(block.state_dict()[key])));
+            else aliases[key] = canonical;
+        }
+        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "OnnxBridge" };
+        if (aliases.Count > 0) metadata[TiedKeysMetadata] = JsonSerializer.Serialize(aliases);
+        Safetensors.Write(path, stored, metadata);
+    }
+
+    /// <summary>The initializers of an ONNX model (ours: named by state-dict key) as a state dict.</summary>
+    /// <exception cref="InvalidDataException">The model cannot be read or an initializer is malformed.</exception>
+    public static IReadOnlyList<(string Key, HostTensor Tensor)> ReadOnnxInitializers(string modelPath)
+    {
+        ArgumentNullException.ThrowIfNull(modelPath);
+        var model = OnnxFiles.ReadModel(modelPath);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        return [.. (model.Graph?.Initializer ?? []).Select(i => (i.Name, HostTensor.FromProto(i, folder)))];
+    }
+
+    /// <summary>
+    /// Loads the weights of an ONNX model into <paramref name="block"/> (export → load → identical
+    /// outputs). Keys the graph does not use are missing from it, so this is usually non-strict
+    /// for blocks with unused parameters.
+    /// </summary>
+    public static LoadResult LoadFromOnnx(Block block, string modelPath, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        return Load(block, ReadOnnxInitializers(modelPath), $"ONNX model '{modelPath}'", strict);
     }
 
     /// <summary>Loads a safetensors state dict into <paramref name="block"/>.</summary>
@@ -38,8 +75,85 @@ public static class StateDicts
     {
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(path);
-        var (tensors, _) = Safetensors.Read(path);
-        return Load(block, tensors, $"'{path}'", strict);
+        var (tensors, metadata) = Safetensors.Read(path);
+        return Load(block, WithAliases(path, tensors, metadata), $"'{path}'", strict);
+    }
+
+    /// <summary>
+    /// Plans the parameters of deferred blocks from the loaded shapes and adds their keys to
+    /// <paramref name="expected"/>. A shared block appears under each of its paths: it plans from the
+    /// first, and the keys under its other paths are returned as aliases of those.
+    /// </summary>
+    private static (List<(Block Block, IReadOnlyDictionary<string, long[]> Plan)> Plans, Dictionary<string, string> Aliases) PlanDeferredBlocks(
+        Block block, Dictionary<string, HostTensor> loaded, Dictionary<string, (long[] Shape, ScalarType Type)> expected, List<string> problems)
+    {
+        var pathsOf = new Dictionary<Block, List<string>>(ReferenceEqualityComparer.Instance);
+        foreach (var (path, module) in block.named_modules().Prepend(("", block)))
+        {
+            if (module is not Block { HasPendingParameters: true } deferred) continue;
+            if (!pathsOf.TryGetValue(deferred, out var paths)) pathsOf[deferred] = paths = [];
+            paths.Add(path);
+        }
+        var plans = new List<(Block, IReadOnlyDictionary<string, long[]>)>();
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (deferred, paths) in pathsOf)
+        {
+            var prefix = Prefix(paths[0]);
+            var (plan, error) = deferred.PlanMaterialization(local => loaded.TryGetValue(prefix + local, out var t) ? t.Shape : null);
+            if (plan is null)
+            {
+                problems.Add($"block '{(paths[0].Length == 0 ? "<root>" : paths[0])}': {error}");
+                continue;
+            }
+            plans.Add((deferred, plan));
+            foreach (var (local, shape) in plan)
+            {
+                foreach (var path in paths)
+                {
+                    expected[Prefix(path) + local] = (shape, ScalarType.Float32);
+                    aliases[Prefix(path) + local] = prefix + local;
+                }
+            }
+        }
+        return (plans, aliases);
+    }
+
+    private static string Prefix(string path) => path.Length == 0 ? "" : path + ".";
+
+    /// <summary>Each state-dict key with the first key holding the same tensor object (itself when not tied).</summary>
+    private static Dictionary<string, string> TieGroups(Block block)
+    {
+        var first = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, tensor) in block.state_dict())
+        {
+            if (!first.TryGetValue(tensor, out var canonical)) first[tensor] = canonical = key;
+            result[key] = canonical;
+        }
+        return result;
+    }
+
+    private static IReadOnlyList<(string Key, HostTensor Tensor)> WithAliases(string path, IReadOnlyList<(string Name, HostTensor Tensor)> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue(TiedKeysMetadata, out var json)) return tensors;
+        Dictionary<string, string>? aliases;
+        try
+        {
+            aliases = JsonSerializer.Deserialize<Dictionary<string, string>>(json);
+        }
+        catch (JsonException e)
+        {
+            throw new SafetensorsException($"'{path}': metadata '{TiedKeysMetadata}' is not a JSON object of strings: {e.Message}", e);
+        }
+        var byName = tensors.ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
+        var result = tensors.ToList();
+        foreach (var (alias, target) in aliases ?? [])
+        {
+            if (byName.ContainsKey(alias) || !byName.TryGetValue(target, out var tensor))
+                throw new SafetensorsException($"'{path}': tied key '{alias}' must name a stored tensor that is not itself stored, but points to '{target}'");
+            result.Add((alias, tensor));
+        }
+        return result;
     }
 
     /// <summary>Loads host tensors keyed by state-dict key into <paramref name="block"/>.</summary>
@@ -54,22 +168,19 @@ public static class StateDicts
         var expected = new Dictionary<string, (long[] Shape, ScalarType Type)>(StringComparer.Ordinal);
         foreach (var (key, tensor) in block.state_dict()) expected[key] = (tensor.shape, tensor.dtype);
         var mismatched = new List<string>();
-        var plans = new List<(Block Block, IReadOnlyDictionary<string, long[]> Plan)>();
-        foreach (var (path, module) in block.named_modules().Prepend(("", block)))
-        {
-            if (module is not Block { HasPendingParameters: true } deferred) continue;
-            var prefix = path.Length == 0 ? "" : path + ".";
-            var (plan, error) = deferred.PlanMaterialization(local => loaded.TryGetValue(prefix + local, out var t) ? t.Shape : null);
-            if (plan is null)
-            {
-                mismatched.Add($"block '{(path.Length == 0 ? "<root>" : path)}': {error}");
-                continue;
-            }
-            plans.Add((deferred, plan));
-            foreach (var (local, shape) in plan) expected[prefix + local] = (shape, ScalarType.Float32);
-        }
+        var (plans, plannedAliases) = PlanDeferredBlocks(block, loaded, expected, mismatched);
 
-        // 2. Compare, collecting every problem.
+        // 2. Compare, collecting every problem. Keys of one tied tensor stand in for each other.
+        var groups = TieGroups(block);
+        foreach (var (alias, canonical) in plannedAliases) groups[alias] = canonical;
+        foreach (var (alias, canonical) in groups)
+        {
+            if (!loaded.ContainsKey(alias) && loaded.TryGetValue(canonical, out var t)) loaded[alias] = t;
+        }
+        foreach (var (alias, canonical) in groups)
+        {
+            if (!loaded.ContainsKey(canonical) && loaded.TryGetValue(alias, out var t)) loaded[canonical] = t;
+        }
         var missing = expected.Keys.Where(k => !loaded.ContainsKey(k)).ToList();
         var unexpected = loaded.Keys.Where(k => !expected.ContainsKey(k)).ToList();
         foreach (var (key, (shape, type)) in expected)
