@@ -131,31 +131,45 @@ public static class Safetensors
             throw Bad(path, $"the header is not valid UTF-8 JSON: {e.Message}", e);
         }
 
-        using (document)
+        try
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object) throw Bad(path, "the header is not a JSON object");
-            var meta = new Dictionary<string, string>(StringComparer.Ordinal);
-            var entries = new List<Entry>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (!seen.Add(property.Name)) throw Bad(path, $"name '{property.Name}' appears twice in the header");
-                if (property.Name == MetadataKey)
-                {
-                    if (property.Value.ValueKind != JsonValueKind.Object) throw Bad(path, "__metadata__ is not an object");
-                    foreach (var m in property.Value.EnumerateObject())
-                    {
-                        meta[m.Name] = m.Value.ValueKind == JsonValueKind.String
-                            ? m.Value.GetString()!
-                            : throw Bad(path, $"__metadata__ value '{m.Name}' is not a string");
-                    }
-                    continue;
-                }
-                entries.Add(ParseEntry(path, property));
-            }
-            metadata = meta;
-            return entries;
+            return ParseEntries(path, document, out metadata);
         }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json defers some checks (e.g. lone UTF-16 surrogates in names) to when a string is read.
+            throw Bad(path, $"the header holds text that is not valid: {e.Message}", e);
+        }
+        finally
+        {
+            document.Dispose();
+        }
+    }
+
+    private static List<Entry> ParseEntries(string path, JsonDocument document, out IReadOnlyDictionary<string, string> metadata)
+    {
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw Bad(path, "the header is not a JSON object");
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        var entries = new List<Entry>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (!seen.Add(property.Name)) throw Bad(path, $"name '{property.Name}' appears twice in the header");
+            if (property.Name == MetadataKey)
+            {
+                if (property.Value.ValueKind != JsonValueKind.Object) throw Bad(path, "__metadata__ is not an object");
+                foreach (var m in property.Value.EnumerateObject())
+                {
+                    meta[m.Name] = m.Value.ValueKind == JsonValueKind.String
+                        ? m.Value.GetString()!
+                        : throw Bad(path, $"__metadata__ value '{m.Name}' is not a string");
+                }
+                continue;
+            }
+            entries.Add(ParseEntry(path, property));
+        }
+        metadata = meta;
+        return entries;
     }
 
     private static Entry ParseEntry(string path, JsonProperty property)
