@@ -45,15 +45,15 @@ public sealed class CustomLayerAndFileTests
         var x = arange(4, ScalarType.Float32);
         var y = zeros(4, ScalarType.Int64);
 
-        TensorFiles.Save(temp.File("x"), x);
-        TensorFiles.SaveList(temp.File("xy"), [x, y]);
-        TensorFiles.SaveDict(temp.File("dict"), new Dictionary<string, Tensor> { ["x"] = x, ["y"] = y });
+        TensorFiles.Save(temp.File("x.safetensors"), x);
+        TensorFiles.SaveList(temp.File("xy.safetensors"), [x, y]);
+        TensorFiles.SaveDict(temp.File("dict.safetensors"), new Dictionary<string, Tensor> { ["x"] = x, ["y"] = y });
 
-        Assert.IsTrue(TensorFiles.Load(temp.File("x")).equal(x).all().item<bool>());
-        var list = TensorFiles.LoadList(temp.File("xy"));
+        Assert.IsTrue(TensorFiles.Load(temp.File("x.safetensors")).equal(x).all().item<bool>());
+        var list = TensorFiles.LoadList(temp.File("xy.safetensors"));
         Assert.AreEqual(2, list.Count);
         Assert.AreEqual(ScalarType.Int64, list[1].dtype);
-        var dict = TensorFiles.LoadDict(temp.File("dict"));
+        var dict = TensorFiles.LoadDict(temp.File("dict.safetensors"));
         CollectionAssert.AreEqual(new[] { "x", "y" }, dict.Keys.ToArray());
         CollectionAssert.AreEqual(new float[] { 0, 1, 2, 3 }, dict["x"].data<float>().ToArray());
     }
@@ -62,9 +62,9 @@ public sealed class CustomLayerAndFileTests
     public void TensorFiles_WrongContainer_FailsNamingBoth()
     {
         using var temp = new TempFolder();
-        TensorFiles.SaveList(temp.File("xy"), [zeros(1)]);
+        TensorFiles.SaveList(temp.File("xy.safetensors"), [zeros(1)]);
 
-        var error = Assert.ThrowsExactly<SafetensorsException>(() => TensorFiles.LoadDict(temp.File("xy")));
+        var error = Assert.ThrowsExactly<SafetensorsException>(() => TensorFiles.LoadDict(temp.File("xy.safetensors")));
 
         StringAssert.EndsWith(error.Message, "holds a list, not a dict; load it with the matching TensorFiles method");
     }
@@ -76,10 +76,10 @@ public sealed class CustomLayerAndFileTests
         var net = new Mlp();
         using var x = randn(2, 20);
         using var y = net.forward(x);
-        StateDicts.Save(net, temp.File("mlp.params"));
+        StateDicts.Save(net, temp.File("mlp.params.pt"));
 
         var clone = new Mlp();
-        StateDicts.Load(clone, temp.File("mlp.params"));
+        StateDicts.Load(clone, temp.File("mlp.params.pt"));
 
         Assert.IsTrue(clone.forward(x).allclose(y, rtol: 0, atol: 0));
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Serialization.PyTorch;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Onnx;
 using OnnxBridge.Onnx.Tensors;
@@ -26,24 +27,55 @@ public static class StateDicts
         return [.. module.state_dict().Select(kv => (kv.Key, TensorConvert.ToHost(kv.Value)))];
     }
 
-    /// <summary>Writes the block's state dict to <paramref name="path"/> (safetensors, atomic).</summary>
+    /// <summary>
+    /// Writes the block's state dict to <paramref name="path"/> atomically, in the format its
+    /// extension names (<c>.safetensors</c>, <c>.pt</c>/<c>.pth</c>/<c>.bin</c>) unless given.
+    /// Tied parameters are stored once.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Some parameters are not materialized yet.</exception>
-    public static void Save(Block block, string path)
+    public static void Save(Block block, string path, TensorFileFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(path);
+        var resolved = TensorFileFormats.Resolve(path, format);
         if (block.UnbuiltBlockPaths().FirstOrDefault() is { } unbuilt)
             throw new InvalidOperationException($"block '{(unbuilt.Length == 0 ? "<root>" : unbuilt)}' has deferred parameters that are not materialized yet; run a forward or Build(input) before saving");
-        var stored = new List<(string, HostTensor)>();
-        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        var state = block.state_dict();
+        var hostOf = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
+        var entries = new List<(string Key, HostTensor Tensor, bool Alias)>();
         foreach (var (key, canonical) in TieGroups(block))
         {
-            if (key == canonical) stored.Add((key, TensorConvert.ToHost(block.state_dict()[key])));
-            else aliases[key] = canonical;
+            if (key == canonical) hostOf[key] = TensorConvert.ToHost(state[key]);
+            entries.Add((key, hostOf[canonical], key != canonical));
         }
+
+        if (resolved == TensorFileFormat.PyTorch)
+        {
+            // Entries of one tied tensor share a HostTensor, hence one storage record: what torch.save does.
+            var (keys, storages) = PyTorchFiles.AssignStorages(entries.Select(e => e.Tensor));
+            PyTorchFiles.Write(path, pickle => pickle.OrderedDict([.. entries.Select((e, i) => (e.Key, e.Tensor, keys[i]))]), storages);
+            return;
+        }
+        var aliases = TieGroups(block).Where(g => g.Key != g.Value).ToDictionary(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "OnnxBridge" };
         if (aliases.Count > 0) metadata[TiedKeysMetadata] = JsonSerializer.Serialize(aliases);
-        Safetensors.Write(path, stored, metadata);
+        Safetensors.Write(path, [.. entries.Where(e => !e.Alias).Select(e => (e.Key, e.Tensor))], metadata);
+    }
+
+    /// <summary>Reads a state dict file (any supported format) as host tensors, without a block.</summary>
+    public static IReadOnlyList<(string Key, HostTensor Tensor)> Read(string path, TensorFileFormat? format = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (TensorFileFormats.Resolve(path, format) == TensorFileFormat.Safetensors)
+        {
+            var (tensors, metadata) = Safetensors.Read(path);
+            return WithAliases(path, tensors, metadata);
+        }
+        if (PyTorchFiles.Read(path) is not List<(string Key, object? Value)> dict)
+            throw new PyTorchFileException($"'{path}' does not hold a state dict (a dict of tensors)");
+        return [.. dict.Select(e => (e.Key, e.Value as HostTensor
+            ?? throw new PyTorchFileException($"'{path}': entry '{e.Key}' is not a tensor; save model.state_dict() itself, not a checkpoint that contains it")))];
     }
 
     /// <summary>The initializers of an ONNX model (ours: named by state-dict key) as a state dict.</summary>
@@ -67,16 +99,15 @@ public static class StateDicts
         return Load(block, ReadOnnxInitializers(modelPath), $"ONNX model '{modelPath}'", strict);
     }
 
-    /// <summary>Loads a safetensors state dict into <paramref name="block"/>.</summary>
+    /// <summary>Loads a state dict file (format from the extension unless given) into <paramref name="block"/>.</summary>
     /// <param name="strict">When true (the default) any missing or unexpected key is an error; otherwise they are returned.</param>
     /// <exception cref="StateDictException">Keys, shapes or dtypes do not fit; the block is unchanged.</exception>
-    /// <exception cref="SafetensorsException">The file is malformed.</exception>
-    public static LoadResult Load(Block block, string path, bool strict = true)
+    /// <exception cref="SafetensorsException">A safetensors file is malformed.</exception>
+    /// <exception cref="PyTorchFileException">A PyTorch file is malformed or holds more than tensors.</exception>
+    public static LoadResult Load(Block block, string path, bool strict = true, TensorFileFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(block);
-        ArgumentNullException.ThrowIfNull(path);
-        var (tensors, metadata) = Safetensors.Read(path);
-        return Load(block, WithAliases(path, tensors, metadata), $"'{path}'", strict);
+        return Load(block, Read(path, format), $"'{path}'", strict);
     }
 
     /// <summary>

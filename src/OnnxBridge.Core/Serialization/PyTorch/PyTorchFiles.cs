@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.IO.Compression;
+using OnnxBridge.Onnx.IO;
+using OnnxBridge.Onnx.Tensors;
+
+namespace OnnxBridge.Core.Serialization.PyTorch;
+
+/// <summary>
+/// PyTorch's file format (<c>torch.save</c> since 1.6): a zip archive with a pickle
+/// (<c>archive/data.pkl</c>) whose tensors point at raw little-endian storages
+/// (<c>archive/data/KEY</c>). We write what PyTorch writes, so <c>torch.load(path,
+/// weights_only=True)</c> accepts our files; we read them with a restricted unpickler
+/// (<see cref="PickleReader"/>) that never runs code and checks every size against the file.
+/// </summary>
+internal static class PyTorchFiles
+{
+    /// <summary>The root folder name inside archives we write (PyTorch uses the file's stem; any name works).</summary>
+    private const string Root = "archive";
+
+    /// <summary>Writes the root object: an OrderedDict of tensors, a list of tensors, or one tensor.</summary>
+    /// <param name="storages">Each storage once, by key; tensors that share a key (tied) point at the same record.</param>
+    public static void Write(string path, Action<PickleWriter> pickle, IReadOnlyList<(string Key, HostTensor Tensor)> storages)
+    {
+        var writer = new PickleWriter();
+        pickle(writer);
+        var data = writer.Finish();
+        AtomicFile.Write(path, stream =>
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            WriteRecord(zip, "data.pkl", data);
+            WriteRecord(zip, "byteorder", "little"u8.ToArray());
+            foreach (var (key, tensor) in storages) WriteRecord(zip, "data/" + key, tensor.Bytes.Span);
+            WriteRecord(zip, "version", "3\n"u8.ToArray());
+        });
+    }
+
+    /// <summary>Reads the root object; tensors come back as <see cref="HostTensor"/>s, lists as lists, dicts as ordered key lists.</summary>
+    /// <exception cref="PyTorchFileException">The file is malformed, not a zip, or asks for more than tensors.</exception>
+    public static object? Read(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        Span<byte> magic = stackalloc byte[4];
+        if (file.Length < 4 || file.Read(magic) != 4 || magic[0] != 'P' || magic[1] != 'K' || magic[2] != 3 || magic[3] != 4)
+            throw new PyTorchFileException($"'{path}' is not a PyTorch zip archive (files from torch.save before PyTorch 1.6, or other formats, are not supported)");
+        file.Position = 0;
+        try
+        {
+            using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
+            return new ArchiveReader(path, zip, file.Length).ReadRoot();
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or NotSupportedException)
+        {
+            throw new PyTorchFileException($"'{path}' is not a readable PyTorch archive: {e.Message}", e);
+        }
+    }
+
+    private static void WriteRecord(ZipArchive zip, string name, ReadOnlySpan<byte> bytes)
+    {
+        var entry = zip.CreateEntry($"{Root}/{name}", CompressionLevel.NoCompression);
+        using var stream = entry.Open();
+        stream.Write(bytes);
+    }
+
+    /// <summary>One read: the archive, its pickle, and each storage read once.</summary>
+    private sealed class ArchiveReader(string path, ZipArchive zip, long fileLength)
+    {
+        private readonly Dictionary<string, byte[]> _storages = new(StringComparer.Ordinal);
+        private string _prefix = "";
+
+        public object? ReadRoot()
+        {
+            var pickles = zip.Entries.Where(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal)).ToList();
+            if (pickles.Count != 1) throw Bad($"expected one data.pkl record, found {pickles.Count}");
+            _prefix = pickles[0].FullName[..^"data.pkl".Length];
+            var root = PickleReader.Load(ReadEntry(pickles[0]), $"'{path}'", PersistentLoad);
+            return Resolve(root);
+        }
+
+        private StorageRef PersistentLoad(object?[] pid)
+        {
+            if (pid.Length != 5 || pid[0] as string != "storage" || pid[1] is not GlobalRef { Kind: PickleGlobal.Storage } type
+                || pid[2] is not string key || pid[4] is not long count)
+                throw Bad("a persistent id is not ('storage', torch.XStorage, key, location, numel)");
+            if (count < 0) throw Bad($"storage '{key}' claims {count} elements");
+            var entry = Entry(key);
+            var size = ElementTypes.SizeOf(type.StorageType);
+            if (count > entry.Length / size)
+                throw Bad($"storage '{key}' claims {count} {ElementTypes.Name(type.StorageType)} elements but its record holds {entry.Length} bytes");
+            return new StorageRef(key, type.StorageType, count);
+        }
+
+        private object? Resolve(object? value) => value switch
+        {
+            TensorRef tensor => Materialize(tensor),
+            Dictionary<object, object?> dict => dict.Select(kv => (kv.Key as string ?? throw Bad("a dict key is not a string"), Resolve(kv.Value))).ToList(),
+            List<object?> list => list.Select(Resolve).ToList(),
+            _ => throw Bad($"holds a {value?.GetType().Name ?? "None"}, not a tensor, list or dict of tensors"),
+        };
+
+        private HostTensor Materialize(TensorRef tensor)
+        {
+            var storage = tensor.Storage;
+            if (!_storages.TryGetValue(storage.Key, out var bytes))
+                _storages[storage.Key] = bytes = ReadEntry(Entry(storage.Key));
+            var size = ElementTypes.SizeOf(storage.ElementType);
+            if (tensor.Shape.Length != tensor.Stride.Length || tensor.Shape.Length > 64 || tensor.Offset < 0
+                || tensor.Shape.Any(d => d < 0) || tensor.Stride.Any(s => s < 0))
+                throw Bad($"tensor view offset {tensor.Offset}, size [{string.Join(", ", tensor.Shape)}], stride [{string.Join(", ", tensor.Stride)}] is invalid");
+            long count = 1, last = tensor.Offset;
+            foreach (var (d, s) in tensor.Shape.Zip(tensor.Stride))
+            {
+                if (d != 0 && count > storage.ElementCount / d) throw Bad($"tensor of size [{string.Join(", ", tensor.Shape)}] is larger than its storage '{storage.Key}'");
+                count *= d;
+                if (d > 0) last += (d - 1) * s;
+            }
+            if (count > 0 && last >= storage.ElementCount)
+                throw Bad($"tensor view reaches element {last} of storage '{storage.Key}', which has {storage.ElementCount}");
+
+            var result = new byte[count * size];
+            if (IsRowMajor(tensor.Shape, tensor.Stride))
+            {
+                bytes.AsSpan((int)(tensor.Offset * size), result.Length).CopyTo(result);
+            }
+            else
+            {
+                var index = new long[tensor.Shape.Length];
+                for (long n = 0; n < count; n++)
+                {
+                    long element = tensor.Offset;
+                    for (int i = 0; i < index.Length; i++) element += index[i] * tensor.Stride[i];
+                    bytes.AsSpan((int)(element * size), size).CopyTo(result.AsSpan((int)(n * size), size));
+                    for (int i = index.Length - 1; i >= 0 && ++index[i] == tensor.Shape[i]; i--) index[i] = 0;
+                }
+            }
+            return HostTensor.FromBytes(storage.ElementType, tensor.Shape, result);
+        }
+
+        private static bool IsRowMajor(long[] shape, long[] stride)
+        {
+            long expected = 1;
+            for (int i = shape.Length - 1; i >= 0; i--)
+            {
+                if (shape[i] != 1 && stride[i] != expected) return false;
+                expected *= shape[i];
+            }
+            return true;
+        }
+
+        private ZipArchiveEntry Entry(string key) =>
+            zip.GetEntry($"{_prefix}data/{key}") ?? throw Bad($"storage record 'data/{key}' is missing");
+
+        private byte[] ReadEntry(ZipArchiveEntry entry)
+        {
+            // Bounded by the file: PyTorch stores records uncompressed, so a record larger than the
+            // whole file can only be a decompression bomb or a lie.
+            if (entry.Length > fileLength || entry.Length > int.MaxValue)
+                throw Bad($"record '{entry.FullName}' claims {entry.Length} bytes in a {fileLength}-byte file");
+            var bytes = new byte[entry.Length];
+            using var stream = entry.Open();
+            stream.ReadExactly(bytes);
+            return bytes;
+        }
+
+        private PyTorchFileException Bad(string problem) => new($"'{path}': {problem}");
+    }
+
+    /// <summary>Storage keys for a list of tensors: one per distinct tensor object, so shared tensors are written once.</summary>
+    public static (List<string> Keys, List<(string Key, HostTensor Tensor)> Storages) AssignStorages(IEnumerable<HostTensor> tensors)
+    {
+        var keyOf = new Dictionary<HostTensor, string>(ReferenceEqualityComparer.Instance);
+        var keys = new List<string>();
+        var storages = new List<(string, HostTensor)>();
+        foreach (var tensor in tensors)
+        {
+            if (!keyOf.TryGetValue(tensor, out var key))
+            {
+                keyOf[tensor] = key = storages.Count.ToString(CultureInfo.InvariantCulture);
+                storages.Add((key, tensor));
+            }
+            keys.Add(key);
+        }
+        return (keys, storages);
+    }
+}
