@@ -1,0 +1,209 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using OnnxBridge.Core.Serialization;
+using OnnxBridge.Tests.Shared;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Tests;
+
+/// <summary>
+/// Hostile and broken PyTorch files, generated here: each must give a
+/// <see cref="PyTorchFileException"/>, never another exception, never run anything, and never make
+/// the reader allocate much more than the file's size.
+/// </summary>
+[TestClass]
+public sealed class PyTorchCorpusTests
+{
+    private static readonly string Marker = Path.Combine(Path.GetTempPath(), $"onnxbridge-pickle-ran-{Guid.NewGuid():N}");
+
+    /// <summary>A pickle from opcodes written as text (ASCII opcodes, with helpers for binary arguments).</summary>
+    private sealed class P
+    {
+        private readonly MemoryStream _out = new();
+
+        public P() => Raw(0x80, 2);
+
+        public P Raw(params byte[] bytes) { _out.Write(bytes); return this; }
+
+        public P Op(char op) => Raw((byte)op);
+
+        public P Global(string module, string name) { Op('c'); _out.Write(Encoding.ASCII.GetBytes($"{module}\n{name}\n")); return this; }
+
+        public P Str(string s, uint? claimedLength = null)
+        {
+            var bytes = Encoding.UTF8.GetBytes(s);
+            Op('X');
+            var length = new byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(length, claimedLength ?? (uint)bytes.Length);
+            _out.Write(length);
+            _out.Write(bytes);
+            return this;
+        }
+
+        public P Int(int v)
+        {
+            Op('J');
+            var b = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(b, v);
+            _out.Write(b);
+            return this;
+        }
+
+        /// <summary>_rebuild_tensor_v2(storage(key, numel), offset, shape, stride, False, OrderedDict()).</summary>
+        public P Tensor(string key, int numel, int offset, int[] shape, int[] stride, string storage = "FloatStorage")
+        {
+            Global("torch._utils", "_rebuild_tensor_v2").Op('(');
+            Op('(').Str("storage").Global("torch", storage).Str(key).Str("cpu").Int(numel).Op('t').Op('Q');
+            Int(offset);
+            Op('('); foreach (var d in shape) Int(d); Op('t');
+            Op('('); foreach (var s in stride) Int(s); Op('t');
+            Raw(0x89).Global("collections", "OrderedDict").Op(')').Op('R');
+            return Op('t').Op('R');
+        }
+
+        public P Dict(Action<P> items) { Global("collections", "OrderedDict").Op(')').Op('R').Op('('); items(this); return Op('u'); }
+
+        public byte[] Stop() { Op('.'); return _out.ToArray(); }
+    }
+
+    private static byte[] Zip(byte[] pickle, params (string Name, byte[] Data)[] records) => Zip(pickle, CompressionLevel.NoCompression, records);
+
+    private static byte[] Zip(byte[]? pickle, CompressionLevel level, params (string Name, byte[] Data)[] records)
+    {
+        var stream = new MemoryStream();
+        using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            if (pickle is not null) Add(zip, "archive/data.pkl", pickle, level);
+            foreach (var (name, data) in records) Add(zip, "archive/" + name, data, level);
+        }
+        return stream.ToArray();
+    }
+
+    private static void Add(ZipArchive zip, string name, byte[] data, CompressionLevel level)
+    {
+        using var s = zip.CreateEntry(name, level).Open();
+        s.Write(data);
+    }
+
+    private static byte[] Floats(int count) => new byte[count * 4];
+
+    private static byte[] ValidFile() =>
+        Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, 0, [2, 3], [3, 1])).Stop(), ("data/0", Floats(6)), ("version", "3\n"u8.ToArray()));
+
+    private static IEnumerable<(string Label, byte[] Bytes)> Corpus()
+    {
+        var valid = ValidFile();
+        for (int i = 0; i < 60; i++)
+        {
+            var length = (int)((long)i * (valid.Length - 1) / 59);
+            yield return ($"truncated to {length} bytes", valid[..length]);
+        }
+        yield return ("not a zip", "hello, world"u8.ToArray());
+        yield return ("legacy (pre-1.6) pickle file", new P().Dict(_ => { }).Stop());
+        yield return ("zip without data.pkl", Zip(null, CompressionLevel.NoCompression, ("data/0", Floats(6))));
+        yield return ("two data.pkl", Zip(new P().Dict(_ => { }).Stop(), ("x/data.pkl", new P().Dict(_ => { }).Stop())));
+        yield return ("os.system in the pickle", Zip(new P().Global("os", "system").Str($"touch {Marker}").Raw(0x85).Op('R').Stop()));
+        yield return ("builtins.eval in the pickle", Zip(new P().Global("builtins", "eval").Str($"open('{Marker}','w')").Raw(0x85).Op('R').Stop()));
+        yield return ("posix.system via STACK_GLOBAL", Zip(new P().Str("posix").Str("system").Raw(0x93).Str($"touch {Marker}").Raw(0x85).Op('R').Stop()));
+        yield return ("subprocess.Popen", Zip(new P().Global("subprocess", "Popen").Op(')').Op('R').Stop()));
+        yield return ("torch.load re-entered", Zip(new P().Global("torch", "load").Op(')').Op('R').Stop()));
+        yield return ("INST opcode", Zip(new P().Op('(').Raw(Encoding.ASCII.GetBytes("ios\nsystem\n")).Stop()));
+        yield return ("OBJ opcode", Zip(new P().Op('(').Global("os", "system").Op('o').Stop()));
+        yield return ("storage larger than its record", Zip(new P().Dict(p => p.Str("w").Tensor("0", 1_000_000_000, 0, [1_000_000_000], [1])).Stop(), ("data/0", Floats(6))));
+        yield return ("view beyond its storage", Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, 4, [2, 3], [3, 1])).Stop(), ("data/0", Floats(6))));
+        yield return ("negative dimension", Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, 0, [-2, 3], [3, 1])).Stop(), ("data/0", Floats(6))));
+        yield return ("negative stride", Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, 0, [2, 3], [-3, 1])).Stop(), ("data/0", Floats(6))));
+        yield return ("negative offset", Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, -1, [2, 3], [3, 1])).Stop(), ("data/0", Floats(6))));
+        yield return ("gigantic view", Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, 0, [int.MaxValue, int.MaxValue], [0, 0])).Stop(), ("data/0", Floats(6))));
+        yield return ("missing storage record", Zip(new P().Dict(p => p.Str("w").Tensor("7", 6, 0, [2, 3], [3, 1])).Stop(), ("data/0", Floats(6))));
+        yield return ("unknown storage class", Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, 0, [2, 3], [3, 1], "QUInt8Storage")).Stop(), ("data/0", Floats(6))));
+        yield return ("string length beyond the pickle", Zip(new P().Str("abc", claimedLength: 2_000_000_000).Stop()));
+        yield return ("unknown opcode", Zip(new P().Raw(0xff).Stop()));
+        yield return ("no STOP", Zip(new P().Dict(_ => { }).Stop()[..^1]));
+        yield return ("empty pickle", Zip([]));
+        yield return ("pop from an empty stack", Zip(new P().Op('t').Stop()));
+        yield return ("SETITEMS without MARK", Zip(new P().Op('}').Op('u').Stop()));
+        yield return ("memo never stored", Zip(new P().Raw((byte)'h', 5).Stop()));
+        yield return ("two values at STOP", Zip(new P().Op('N').Op('N').Stop()));
+        yield return ("a number at the root", Zip(new P().Int(3).Stop()));
+        yield return ("dict with an integer key", Zip(new P().Op('}').Int(1).Op('N').Op('s').Stop()));
+        yield return ("persistent id not a tuple", Zip(new P().Str("x").Op('Q').Stop()));
+        yield return ("persistent id of the wrong kind", Zip(new P().Op('(').Str("module").Op('t').Op('Q').Stop()));
+        yield return ("REDUCE on a string", Zip(new P().Str("x").Op(')').Op('R').Stop()));
+        yield return ("deflate bomb record", Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, 0, [2, 3], [3, 1])).Stop(), CompressionLevel.Optimal, ("data/0", new byte[64 * 1024 * 1024])));
+        yield return ("a dict of a dict (a checkpoint)", Zip(new P().Dict(p => p.Str("model").Dict(_ => { })).Stop()));
+        yield return ("LONG1 of 9 bytes", Zip(new P().Raw(0x8a, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9).Stop()));
+        yield return ("deep MARK nesting", Zip(new P().Raw([.. Enumerable.Repeat((byte)'(', 100_000)]).Stop()));
+    }
+
+    [TestMethod]
+    public void MalformedFiles_AllGivePyTorchFileException_RunNothing_BoundedMemory()
+    {
+        using var temp = new TempFolder();
+        var corpus = Corpus().ToList();
+        var failures = new List<string>();
+
+        foreach (var (label, bytes) in corpus)
+        {
+            var path = temp.File("bad.pt");
+            File.WriteAllBytes(path, bytes);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            try
+            {
+                StateDicts.Read(path);
+                failures.Add($"{label}: loaded without error");
+            }
+            catch (PyTorchFileException)
+            {
+                // expected
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{label}: {e.GetType().Name}: {e.Message}");
+            }
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated > 8L * bytes.Length + 4 * 1024 * 1024)
+                failures.Add($"{label}: allocated {allocated} bytes for a {bytes.Length}-byte file");
+        }
+
+        Assert.IsTrue(corpus.Count >= 90, $"the corpus has {corpus.Count} files");
+        Assert.IsFalse(File.Exists(Marker), "a pickle in the corpus ran code");
+        Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
+    }
+
+    [TestMethod]
+    public void PickleCallingOsSystem_IsRefusedNamingTheGlobal()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllBytes(temp.File("evil.pt"), Zip(new P().Global("os", "system").Str($"touch {Marker}").Raw(0x85).Op('R').Stop()));
+
+        var error = Assert.ThrowsExactly<PyTorchFileException>(() => StateDicts.Read(temp.File("evil.pt")));
+
+        StringAssert.Contains(error.Message, "global 'os.system' is not allowed");
+        Assert.IsFalse(File.Exists(Marker));
+    }
+
+    [TestMethod]
+    public void ValidFileOfTheCorpus_Loads()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllBytes(temp.File("good.pt"), ValidFile());
+
+        var state = StateDicts.Read(temp.File("good.pt"));
+
+        Assert.AreEqual("w", state.Single().Key);
+        CollectionAssert.AreEqual(new long[] { 2, 3 }, state[0].Tensor.Shape.ToArray());
+    }
+
+    [TestMethod]
+    public void TruncatedWrittenFile_FailsTyped()
+    {
+        using var temp = new TempFolder();
+        TensorFiles.Save(temp.File("x.pt"), arange(100, ScalarType.Float32));
+        var bytes = File.ReadAllBytes(temp.File("x.pt"));
+        File.WriteAllBytes(temp.File("cut.pt"), bytes[..(bytes.Length / 2)]);
+
+        Assert.ThrowsExactly<PyTorchFileException>(() => TensorFiles.Load(temp.File("cut.pt")));
+    }
+}
