@@ -50,6 +50,11 @@ public static class StateDicts
             entries.Add((key, hostOf[canonical], key != canonical));
         }
 
+        if (resolved == TensorFileFormat.TorchSharp)
+        {
+            TorchSharpDat.Write(path, [.. entries.Select(e => (e.Key, e.Tensor))]);
+            return;
+        }
         if (resolved == TensorFileFormat.PyTorch)
         {
             // Entries of one tied tensor share a HostTensor, hence one storage record: what torch.save does.
@@ -67,7 +72,9 @@ public static class StateDicts
     public static IReadOnlyList<(string Key, HostTensor Tensor)> Read(string path, TensorFileFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (TensorFileFormats.Resolve(path, format) == TensorFileFormat.Safetensors)
+        var resolved = TensorFileFormats.Resolve(path, format);
+        if (resolved == TensorFileFormat.TorchSharp) return TorchSharpDat.Read(path);
+        if (resolved == TensorFileFormat.Safetensors)
         {
             var (tensors, metadata) = Safetensors.Read(path);
             return WithAliases(path, tensors, metadata);
@@ -104,6 +111,7 @@ public static class StateDicts
     /// <exception cref="StateDictException">Keys, shapes or dtypes do not fit; the block is unchanged.</exception>
     /// <exception cref="SafetensorsException">A safetensors file is malformed.</exception>
     /// <exception cref="PyTorchFileException">A PyTorch file is malformed or holds more than tensors.</exception>
+    /// <exception cref="TorchSharpDatException">A TorchSharp .dat file is malformed or truncated.</exception>
     public static LoadResult Load(Block block, string path, bool strict = true, TensorFileFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(block);

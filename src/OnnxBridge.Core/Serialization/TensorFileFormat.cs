@@ -8,6 +8,9 @@ public enum TensorFileFormat
 
     /// <summary>PyTorch's <c>torch.save</c> zip format (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>), read without running any pickle code.</summary>
     PyTorch,
+
+    /// <summary>TorchSharp's <c>Module.save</c> format (<c>.dat</c>): entries in order, no sharing, no metadata.</summary>
+    TorchSharp,
 }
 
 /// <summary>Chooses a <see cref="TensorFileFormat"/> from a file name.</summary>
@@ -23,8 +26,9 @@ public static class TensorFileFormats
         {
             ".safetensors" => TensorFileFormat.Safetensors,
             ".pt" or ".pth" or ".bin" => TensorFileFormat.PyTorch,
+            ".dat" => TensorFileFormat.TorchSharp,
             var other => throw new ArgumentException(
-                $"cannot tell the format of '{path}' from its extension '{other}': use .safetensors, .pt, .pth or .bin, or name the format", nameof(path)),
+                $"cannot tell the format of '{path}' from its extension '{other}': use .safetensors, .pt, .pth, .bin or .dat, or name the format", nameof(path)),
         };
     }
 }

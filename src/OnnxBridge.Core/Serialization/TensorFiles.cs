@@ -51,7 +51,14 @@ public static class TensorFiles
     private static void Write(string path, TensorFileFormat? format, string container, IReadOnlyList<(string Name, HostTensor Tensor)> entries)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (TensorFileFormats.Resolve(path, format) == TensorFileFormat.Safetensors)
+        var resolved = TensorFileFormats.Resolve(path, format);
+        if (resolved == TensorFileFormat.TorchSharp)
+        {
+            // The .dat format records no container kind: the keys carry it ("tensor", "0".."n-1", or the dict's).
+            TorchSharpDat.Write(path, entries);
+            return;
+        }
+        if (resolved == TensorFileFormat.Safetensors)
         {
             Safetensors.Write(path, entries, new Dictionary<string, string> { [ContainerKey] = container, ["producer"] = "OnnxBridge" });
             return;
@@ -68,7 +75,21 @@ public static class TensorFiles
     private static List<(string Name, Tensor Tensor)> Read(string path, TensorFileFormat? format, string container)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (TensorFileFormats.Resolve(path, format) == TensorFileFormat.Safetensors)
+        var resolved = TensorFileFormats.Resolve(path, format);
+        if (resolved == TensorFileFormat.TorchSharp)
+        {
+            var entries = TorchSharpDat.Read(path);
+            var keys = entries.Select(e => e.Key).ToList();
+            var fits = container switch
+            {
+                "tensor" => keys is ["tensor"],
+                "list" => keys.SequenceEqual(Enumerable.Range(0, keys.Count).Select(i => i.ToString(CultureInfo.InvariantCulture))),
+                _ => true,
+            };
+            if (!fits) throw new TorchSharpDatException($"'{path}' holds entries {string.Join(", ", keys.Take(5).Select(k => $"'{k}'"))}, not a {container}");
+            return [.. entries.Select(e => (e.Key, TensorConvert.ToTorch(e.Tensor)))];
+        }
+        if (resolved == TensorFileFormat.Safetensors)
         {
             var (tensors, metadata) = Safetensors.Read(path);
             var saved = metadata.GetValueOrDefault(ContainerKey, "(not written by TensorFiles)");

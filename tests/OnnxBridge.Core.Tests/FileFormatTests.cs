@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 
 namespace OnnxBridge.Core.Tests;
 
-/// <summary>PyTorch's file format: every dtype and container round-trips, and real PyTorch reads ours and we read its.</summary>
+/// <summary>Every format × dtype × container round-trips; real PyTorch reads our .pt files and we read its.</summary>
 [TestClass]
 [DoNotParallelize]
-public sealed class PyTorchFormatTests
+public sealed class FileFormatTests
 {
     private static readonly ScalarType[] AllTypes =
     [
@@ -25,6 +25,7 @@ public sealed class PyTorchFormatTests
     [TestMethod]
     [DataRow(".pt")]
     [DataRow(".safetensors")]
+    [DataRow(".dat")]
     public void Dict_EveryDtype_RoundTripsExactly(string extension)
     {
         using var temp = new TempFolder();
@@ -64,7 +65,7 @@ public sealed class PyTorchFormatTests
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => TensorFiles.Save("/tmp/x.weights", zeros(1)));
 
-        StringAssert.StartsWith(error.Message, "cannot tell the format of '/tmp/x.weights' from its extension '.weights': use .safetensors, .pt, .pth or .bin, or name the format");
+        StringAssert.StartsWith(error.Message, "cannot tell the format of '/tmp/x.weights' from its extension '.weights': use .safetensors, .pt, .pth, .bin or .dat, or name the format");
     }
 
     [TestMethod]
