@@ -10,17 +10,20 @@ namespace OnnxBridge.Core.Tests;
 public sealed class StateDictTests
 {
     [TestMethod]
-    public void SaveLoad_IntoFreshDeferredNetwork_ReproducesOutputsBitForBit()
+    [DataRow("mlp.safetensors")]
+    [DataRow("mlp.pt")]
+    [DataRow("mlp.dat")]
+    public void SaveLoad_IntoFreshDeferredNetwork_ReproducesOutputsBitForBit(string file)
     {
         using var temp = new TempFolder();
         random.manual_seed(21);
         var net = TestModels.SequentialMlp();
         using var x = randn(9, 20);
         using var expected = net.forward(x);
-        StateDicts.Save(net, temp.File("mlp.safetensors"));
+        StateDicts.Save(net, temp.File(file));
 
         var fresh = TestModels.SequentialMlp();
-        var result = StateDicts.Load(fresh, temp.File("mlp.safetensors"));
+        var result = StateDicts.Load(fresh, temp.File(file));
         using var actual = fresh.forward(x);
 
         Assert.AreEqual(0, result.MissingKeys.Count + result.UnexpectedKeys.Count);

@@ -41,31 +41,50 @@ public static class StateDicts
         if (block.UnbuiltBlockPaths().FirstOrDefault() is { } unbuilt)
             throw new InvalidOperationException($"block '{(unbuilt.Length == 0 ? "<root>" : unbuilt)}' has deferred parameters that are not materialized yet; run a forward or Build(input) before saving");
 
+        // Keys of one tied tensor share one HostTensor, which each format stores once where it can.
         var state = block.state_dict();
         var hostOf = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
-        var entries = new List<(string Key, HostTensor Tensor, bool Alias)>();
+        var entries = new List<(string Key, HostTensor Tensor)>();
         foreach (var (key, canonical) in TieGroups(block))
         {
             if (key == canonical) hostOf[key] = TensorConvert.ToHost(state[key]);
-            entries.Add((key, hostOf[canonical], key != canonical));
+            entries.Add((key, hostOf[canonical]));
         }
+        Write(path, entries, resolved);
+    }
 
-        if (resolved == TensorFileFormat.TorchSharp)
+    /// <summary>
+    /// Writes host tensors as a state dict, atomically. Entries that are the same
+    /// <see cref="HostTensor"/> object are tied: safetensors stores them once plus an alias in its
+    /// metadata, PyTorch files point them at one storage, TorchSharp .dat files (no sharing) repeat them.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<(string Key, HostTensor Tensor)> entries, TensorFileFormat? format = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(entries);
+        switch (TensorFileFormats.Resolve(path, format))
         {
-            TorchSharpDat.Write(path, [.. entries.Select(e => (e.Key, e.Tensor))]);
-            return;
+            case TensorFileFormat.TorchSharp:
+                TorchSharpDat.Write(path, entries);
+                break;
+            case TensorFileFormat.PyTorch:
+                var (keys, storages) = PyTorchFiles.AssignStorages(entries.Select(e => e.Tensor));
+                PyTorchFiles.Write(path, pickle => pickle.OrderedDict([.. entries.Select((e, i) => (e.Key, e.Tensor, keys[i]))]), storages);
+                break;
+            default:
+                var firstKey = new Dictionary<HostTensor, string>(ReferenceEqualityComparer.Instance);
+                var stored = new List<(string, HostTensor)>();
+                var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (key, tensor) in entries)
+                {
+                    if (firstKey.TryGetValue(tensor, out var target)) aliases[key] = target;
+                    else { firstKey[tensor] = key; stored.Add((key, tensor)); }
+                }
+                var metadata = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "OnnxBridge" };
+                if (aliases.Count > 0) metadata[TiedKeysMetadata] = JsonSerializer.Serialize(aliases);
+                Safetensors.Write(path, stored, metadata);
+                break;
         }
-        if (resolved == TensorFileFormat.PyTorch)
-        {
-            // Entries of one tied tensor share a HostTensor, hence one storage record: what torch.save does.
-            var (keys, storages) = PyTorchFiles.AssignStorages(entries.Select(e => e.Tensor));
-            PyTorchFiles.Write(path, pickle => pickle.OrderedDict([.. entries.Select((e, i) => (e.Key, e.Tensor, keys[i]))]), storages);
-            return;
-        }
-        var aliases = TieGroups(block).Where(g => g.Key != g.Value).ToDictionary(StringComparer.Ordinal);
-        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "OnnxBridge" };
-        if (aliases.Count > 0) metadata[TiedKeysMetadata] = JsonSerializer.Serialize(aliases);
-        Safetensors.Write(path, [.. entries.Where(e => !e.Alias).Select(e => (e.Key, e.Tensor))], metadata);
     }
 
     /// <summary>Reads a state dict file (any supported format) as host tensors, without a block.</summary>

@@ -1,5 +1,6 @@
-// SaveLoop PATH MEGABYTES: rewrites PATH with Safetensors.Write forever, alternating two contents
-// (every float 1, then every float 2), and prints "saved N" after each write. Killed by tests.
+// SaveLoop PATH MEGABYTES: rewrites PATH as a state dict forever, in the format its extension names
+// (.safetensors, .pt, .dat), alternating two contents (every float 1, then every float 2), and
+// prints "saved N" after each write. Killed by tests.
 using System.Globalization;
 using OnnxBridge.Core.Serialization;
 using OnnxBridge.Onnx.Tensors;
@@ -15,6 +16,7 @@ var contents = new[] { 1f, 2f }.Select(v =>
 
 for (long n = 0; ; n++)
 {
-    Safetensors.Write(path, contents[n % 2]);
+    StateDicts.Write(path, contents[n % 2]);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"saved {n}"));
 }
+
