@@ -22,6 +22,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(QuickstartCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(BenchIoCommand.Create());
         return root;
     }
 

@@ -85,9 +85,23 @@ public sealed class VerifyAndBenchTests
     }
 
     [TestMethod]
+    public void BenchIo_SmallRun_TimesEveryFormatAgainstRawIo()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, output, error) = CliRunner.Run("bench-io", "--params", "100000", "--folder", temp.Path);
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        StringAssert.Contains(output, "raw FileStream: write");
+        foreach (var format in new[] { ".safetensors", ".pt", ".dat" })
+            Assert.IsTrue(output.Split('\n').Any(l => l.StartsWith(format, StringComparison.Ordinal)), $"no row for {format}:\n{output}");
+        Assert.AreEqual(0, Directory.GetFiles(temp.Path).Length, "the benchmark removes its files");
+    }
+
+    [TestMethod]
     public void Help_EveryCommand_ShowsAnExample()
     {
-        foreach (var command in new[] { "quickstart", "verify", "bench" })
+        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-io" })
         {
             var (exitCode, output, _) = CliRunner.Run(command, "--help");
             Assert.AreEqual(0, exitCode);

@@ -108,7 +108,7 @@ public static class Safetensors
             var bytes = new byte[entry.End - entry.Begin];
             file.Position = bufferStart + entry.Begin;
             file.ReadExactly(bytes);
-            tensors.Add((entry.Name, HostTensor.FromBytes(entry.Type, entry.Shape, bytes)));
+            tensors.Add((entry.Name, HostTensor.Wrap(entry.Type, entry.Shape, bytes)));
             expectedBegin = entry.End;
         }
         if (expectedBegin != bufferLength)

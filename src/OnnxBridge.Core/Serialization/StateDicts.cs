@@ -259,8 +259,7 @@ public static class StateDicts
             foreach (var (key, target) in block.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(block.named_buffers()))
             {
                 if (!loaded.TryGetValue(key, out var fromFile)) continue;
-                using var value = TensorConvert.ToTorch(fromFile);
-                target.copy_(value);
+                TensorConvert.CopyInto(fromFile, target);
             }
         }
         return new LoadResult(missing, unexpected);

@@ -67,7 +67,7 @@ public static class TorchSharpDat
                     bytes *= shape[i];
                 }
                 if (bytes > file.Length - file.Position) throw Bad(path, $"entry '{key}' needs {bytes} bytes, {file.Length - file.Position} are left");
-                entries.Add((key, HostTensor.FromBytes(type, shape, reader.ReadBytes((int)bytes))));
+                entries.Add((key, HostTensor.Wrap(type, shape, reader.ReadBytes((int)bytes))));
             }
             if (file.Position != file.Length) throw Bad(path, $"{file.Length - file.Position} bytes follow the last entry");
             return entries;

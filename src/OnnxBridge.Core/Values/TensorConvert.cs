@@ -15,6 +15,24 @@ public static class TensorConvert
         return HostTensor.FromBytes(DTypes.ToOnnx(cpu.dtype), cpu.shape, cpu.bytes);
     }
 
+    /// <summary>
+    /// Copies <paramref name="host"/> into an existing tensor of the same shape and dtype: straight
+    /// into its memory when it is a contiguous CPU tensor, through a temporary tensor otherwise.
+    /// </summary>
+    public static void CopyInto(HostTensor host, Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.device_type == TorchSharp.DeviceType.CPU && target.is_contiguous() && DTypes.ToOnnx(target.dtype) == host.ElementType
+            && target.shape.SequenceEqual(host.Shape))
+        {
+            if (host.ElementCount > 0) target.bytes = System.Runtime.InteropServices.MemoryMarshal.AsMemory(host.Bytes).Span; // the setter only reads
+            return;
+        }
+        using var value = ToTorch(host);
+        target.copy_(value);
+    }
+
     /// <summary>Creates a new CPU tensor holding a copy of <paramref name="host"/>.</summary>
     public static Tensor ToTorch(HostTensor host)
     {

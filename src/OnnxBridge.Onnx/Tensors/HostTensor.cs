@@ -50,12 +50,30 @@ public sealed class HostTensor
     public static HostTensor FromBytes(DataType elementType, IReadOnlyList<long> shape, ReadOnlySpan<byte> bytes)
     {
         ArgumentNullException.ThrowIfNull(shape);
+        CheckLength(elementType, shape, bytes.Length);
+        return new HostTensor(elementType, shape.ToArray(), bytes.ToArray());
+    }
+
+    /// <summary>
+    /// Wraps <paramref name="bytes"/> without copying, checking their length against the shape. The
+    /// tensor takes ownership: the caller must not change the array afterwards. For readers that
+    /// have just filled a fresh buffer, so large files are not held twice.
+    /// </summary>
+    public static HostTensor Wrap(DataType elementType, IReadOnlyList<long> shape, byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(bytes);
+        CheckLength(elementType, shape, bytes.Length);
+        return new HostTensor(elementType, shape.ToArray(), bytes);
+    }
+
+    private static void CheckLength(DataType elementType, IReadOnlyList<long> shape, long length)
+    {
         var dims = shape.ToArray();
         var expected = checked(CountElements(dims) * ElementTypes.SizeOf(elementType));
-        if (expected != bytes.Length)
+        if (expected != length)
             throw new InvalidDataException(
-                $"{ElementTypes.Name(elementType)}{FormatShape(dims)} needs {expected} bytes but {bytes.Length} were given");
-        return new HostTensor(elementType, dims, bytes.ToArray());
+                $"{ElementTypes.Name(elementType)}{FormatShape(dims)} needs {expected} bytes but {length} were given");
     }
 
     /// <summary>The elements as a span of <typeparamref name="T"/>; the type must match <see cref="ElementType"/>.</summary>

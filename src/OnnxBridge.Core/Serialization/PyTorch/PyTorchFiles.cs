@@ -116,6 +116,9 @@ internal static class PyTorchFiles
             if (count > 0 && last >= storage.ElementCount)
                 throw Bad($"tensor view reaches element {last} of storage '{storage.Key}', which has {storage.ElementCount}");
 
+            // The common case, a tensor that is its whole storage, keeps the storage's buffer (HostTensors are immutable).
+            if (tensor.Offset == 0 && count == storage.ElementCount && IsRowMajor(tensor.Shape, tensor.Stride))
+                return HostTensor.Wrap(storage.ElementType, tensor.Shape, bytes);
             var result = new byte[count * size];
             if (IsRowMajor(tensor.Shape, tensor.Stride))
             {
@@ -132,7 +135,7 @@ internal static class PyTorchFiles
                     for (int i = index.Length - 1; i >= 0 && ++index[i] == tensor.Shape[i]; i--) index[i] = 0;
                 }
             }
-            return HostTensor.FromBytes(storage.ElementType, tensor.Shape, result);
+            return HostTensor.Wrap(storage.ElementType, tensor.Shape, result);
         }
 
         private static bool IsRowMajor(long[] shape, long[] stride)
