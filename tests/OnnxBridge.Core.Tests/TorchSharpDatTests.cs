@@ -42,17 +42,6 @@ public sealed class TorchSharpDatTests
     }
 
     [TestMethod]
-    public void ListFile_LoadedAsATensor_NamesTheEntries()
-    {
-        using var temp = new TempFolder();
-        TensorFiles.SaveList(temp.File("xy.dat"), [zeros(1), ones(1)]);
-
-        Assert.AreEqual(2, TensorFiles.LoadList(temp.File("xy.dat")).Count);
-        var error = Assert.ThrowsExactly<TorchSharpDatException>(() => TensorFiles.Load(temp.File("xy.dat")));
-        StringAssert.EndsWith(error.Message, "holds entries '0', '1', not a tensor");
-    }
-
-    [TestMethod]
     public void BrokenFiles_AllGiveTorchSharpDatException_WithBoundedMemory()
     {
         using var temp = new TempFolder();
