@@ -140,6 +140,18 @@ public sealed class ExportTests
     }
 
     [TestMethod]
+    public void Export_NameClashes_AreErrors()
+    {
+        var net = TrainedShapeMlp();
+
+        var input = Assert.ThrowsExactly<ExportException>(() => OnnxExporter.Export(net, new ExportOptions(InputSpec.Float32("0.weight", Dim.Named("batch"), 20))));
+        var output = Assert.ThrowsExactly<ExportException>(() => OnnxExporter.Export(net, new ExportOptions(TestModels.Input20) { OutputName = "2.bias" }));
+
+        StringAssert.Contains(input.Message, "the state-dict key '0.weight' is already the name of another graph value");
+        Assert.AreEqual("the output name '2.bias' is already the name of the input or of an initializer; choose another OutputName", output.Message);
+    }
+
+    [TestMethod]
     public void Export_RawTorchSharpInForward_PointsToOpsCustom()
     {
         var net = new Sequential(new Linear(3, 3), new RawTorchSharp());

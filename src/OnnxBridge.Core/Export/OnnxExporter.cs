@@ -65,6 +65,8 @@ public static class OnnxExporter
     private static ModelProto Assemble(Block model, ExportOptions options, GraphRecorder recorder, SymbolicTensor input, SymbolicTensor output)
     {
         var nodes = recorder.Nodes.ToList();
+        if (options.OutputName == input.Name || recorder.UsedInitializers.Any(u => u.Key == options.OutputName))
+            throw new ExportException($"the output name '{options.OutputName}' is already the name of the input or of an initializer; choose another OutputName");
         NameOutput(nodes, output, options.OutputName);
 
         var graph = new GraphProto { Name = options.GraphName ?? model.GetType().Name };

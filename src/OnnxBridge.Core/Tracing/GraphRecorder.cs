@@ -125,7 +125,8 @@ internal sealed class GraphRecorder
         if (!_stateKeys.ContainsKey(tensor)) RefreshStateKeys(); // parameters materialized during this trace
         if (_stateKeys.TryGetValue(tensor, out var key))
         {
-            _names.Add(key);
+            if (!_names.Add(key))
+                throw Error($"the state-dict key '{key}' is already the name of another graph value (an input?); rename one of them");
             var symbol = new SymbolicTensor(this, _frames.Last(), key, DTypes.ToOnnx(tensor.dtype), tensor.shape.Select(Dim.Known).ToArray());
             _initializers[tensor] = symbol;
             _usedInitializers.Add((key, tensor));
