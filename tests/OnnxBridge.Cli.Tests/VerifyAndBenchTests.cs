@@ -51,10 +51,25 @@ public sealed class VerifyAndBenchTests
     {
         using var temp = new TempFolder();
 
-        var (exitCode, _, error) = CliRunner.Run("verify", temp.Path);
+        var (exitCode, output, _) = CliRunner.Run("verify", temp.Path);
 
         Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
-        StringAssert.Contains(error, "is not an ONNX test case: model.onnx is missing");
+        StringAssert.Contains(output, $"ERROR {temp.Path}  InvalidDataException: '{temp.Path}' is not an ONNX test case: model.onnx is missing");
+        StringAssert.Contains(output, "verify: 0 passed, 0 failed, 1 could not run");
+    }
+
+    [TestMethod]
+    public void Verify_OnnxConformanceData_PassCountDoesNotRegress()
+    {
+        Environments.Require(Directory.Exists(Environments.OnnxTestDataRoot), $"ONNX test data at {Environments.OnnxTestDataRoot} (apt package libonnx-testdata)");
+        var cases = Directory.GetDirectories(Environments.OnnxTestDataRoot).SelectMany(Directory.GetDirectories).Order(StringComparer.Ordinal).ToArray();
+
+        var (_, output, _) = CliRunner.Run(["verify", .. cases, "--brief", "--rtol", "1e-3", "--atol", "1e-7"]);
+
+        var summary = output.Split('\n').Last(l => l.StartsWith("verify:", StringComparison.Ordinal));
+        var passed = int.Parse(summary.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.IsTrue(passed >= 953, $"{summary} (docs/conformance.md records 953 passing of {cases.Length})");
+        Assert.AreEqual(1081, cases.Length);
     }
 
     [TestMethod]

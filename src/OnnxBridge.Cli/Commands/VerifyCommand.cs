@@ -1,10 +1,16 @@
 using System.CommandLine;
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
 using OnnxBridge.Runtime.Parity;
 using OnnxBridge.Runtime.Sessions;
 
 namespace OnnxBridge.Cli.Commands;
 
-/// <summary><c>onnxbridge verify DIR...</c>: re-runs folders in the ONNX test-case layout under ONNX Runtime.</summary>
+/// <summary>
+/// <c>onnxbridge verify DIR...</c>: re-runs folders in the ONNX test-case layout under ONNX Runtime.
+/// Every folder is tried; the summary counts passes, tolerance failures and cases that could not
+/// run, each with its reason.
+/// </summary>
 internal static class VerifyCommand
 {
     public static Command Create()
@@ -14,33 +20,47 @@ internal static class VerifyCommand
         var device = CommonOptions.DeviceId();
         var atol = new Option<double>("--atol") { Description = "absolute tolerance", DefaultValueFactory = _ => Tolerance.Float32.Absolute };
         var rtol = new Option<double>("--rtol") { Description = "relative tolerance", DefaultValueFactory = _ => Tolerance.Float32.Relative };
-        var command = new Command("verify", "Run ONNX test cases (parity bundles) under ONNX Runtime and compare with their recorded outputs.\n\n" +
-                                            "Example: onnxbridge verify artifacts/bundles/mlp --ep auto")
+        var brief = new Option<bool>("--brief") { Description = "one line per case instead of a table" };
+        var command = new Command("verify", "Run ONNX test cases (parity bundles, onnx's backend test data) under ONNX Runtime and compare with their recorded outputs.\n\n" +
+                                            "Example: onnxbridge verify artifacts/bundles/mlp --ep auto\n" +
+                                            "Example: onnxbridge verify /usr/share/libonnx-testdata/data/node/* --brief")
         {
-            folders, ep, device, atol, rtol,
+            folders, ep, device, atol, rtol, brief,
         };
         command.SetAction(result =>
         {
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
             var tolerance = new Tolerance(result.GetValue(atol), result.GetValue(rtol));
-            var failed = 0;
+            int passed = 0, failed = 0, errors = 0;
             foreach (var folder in result.GetValue(folders)!)
             {
                 try
                 {
                     var report = BundleVerifier.Verify(folder, result.GetValue(ep), tolerance, result.GetValue(device), output.WriteLine);
-                    output.WriteLine(report.Format());
-                    if (!report.Passed) failed++;
+                    if (result.GetValue(brief))
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(report.Passed ? "PASS" : "FAIL")}  {folder}  max |Δ| {report.MaxAbsoluteError:0.0e+0}"));
+                    else
+                        output.WriteLine(report.Format());
+                    if (report.Passed) passed++;
+                    else failed++;
                 }
-                catch (Exception e) when (e is ExecutionProviderException or InvalidDataException or NotSupportedException or IOException)
+                catch (ExecutionProviderException e)
                 {
-                    error.WriteLine($"error: {folder}: {e.Message}");
+                    error.WriteLine($"error: {e.Message}");
                     return OnnxBridgeCli.Error;
                 }
+                catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or OnnxRuntimeException or ArgumentException)
+                {
+                    errors++;
+                    output.WriteLine($"ERROR {folder}  {e.GetType().Name}: {FirstLine(e.Message)}");
+                }
             }
-            return failed == 0 ? OnnxBridgeCli.Success : OnnxBridgeCli.CheckFailed;
+            output.WriteLine($"verify: {passed} passed, {failed} failed, {errors} could not run");
+            return failed == 0 && errors == 0 ? OnnxBridgeCli.Success : errors > 0 && failed == 0 ? OnnxBridgeCli.Error : OnnxBridgeCli.CheckFailed;
         });
         return command;
     }
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 }

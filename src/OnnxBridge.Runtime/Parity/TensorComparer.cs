@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using OnnxBridge.Onnx.Tensors;
 using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
@@ -24,7 +25,7 @@ public static class TensorComparer
         for (long i = 0; i < reference.Length; i++)
         {
             var (r, a) = (reference[i], values[i]);
-            var diff = double.IsNaN(r) && double.IsNaN(a) ? 0 : Math.Abs(a - r);
+            var diff = r.Equals(a) ? 0 : Math.Abs(a - r); // Equals: NaN equals NaN, and ∞ - ∞ is no error
             if (double.IsNaN(diff) || (double.IsInfinity(r) && !r.Equals(a))) diff = double.PositiveInfinity;
             maxAbs = Math.Max(maxAbs, diff);
             if (Math.Abs(r) >= Math.Max(tolerance.Absolute, double.Epsilon)) maxRel = Math.Max(maxRel, diff / Math.Abs(r));
@@ -48,6 +49,8 @@ public static class TensorComparer
             DataType.Float => Convert(tensor.AsSpan<float>(), v => v),
             DataType.Double => tensor.ToArray<double>(),
             DataType.Float16 => Convert(tensor.AsSpan<Half>(), v => (double)v),
+            // bfloat16 is the upper half of a float32's bits.
+            DataType.Bfloat16 => Convert(MemoryMarshal.Cast<byte, ushort>(tensor.Bytes.Span), v => BitConverter.Int32BitsToSingle(v << 16)),
             DataType.Int8 => Convert(tensor.AsSpan<sbyte>(), v => v),
             DataType.Int16 => Convert(tensor.AsSpan<short>(), v => v),
             DataType.Int32 => Convert(tensor.AsSpan<int>(), v => v),
