@@ -23,6 +23,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(BenchIoCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         return root;
     }
 
