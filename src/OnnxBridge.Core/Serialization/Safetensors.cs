@@ -105,6 +105,8 @@ public static class Safetensors
                     : $"a hole of {entry.Begin - expectedBegin} bytes precedes tensor '{entry.Name}'");
             if (entry.End > bufferLength)
                 throw Bad(path, $"tensor '{entry.Name}' ends at {entry.End}, past the data buffer ({bufferLength} bytes)");
+            if (entry.End - entry.Begin > Array.MaxLength)
+                throw Bad(path, $"tensor '{entry.Name}' has {entry.End - entry.Begin} bytes; tensors over {Array.MaxLength} bytes are not supported");
             var bytes = new byte[entry.End - entry.Begin];
             file.Position = bufferStart + entry.Begin;
             file.ReadExactly(bytes);

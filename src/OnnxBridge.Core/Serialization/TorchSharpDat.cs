@@ -67,6 +67,7 @@ public static class TorchSharpDat
                     bytes *= shape[i];
                 }
                 if (bytes > file.Length - file.Position) throw Bad(path, $"entry '{key}' needs {bytes} bytes, {file.Length - file.Position} are left");
+                if (bytes > Array.MaxLength) throw Bad(path, $"entry '{key}' has {bytes} bytes; tensors over {Array.MaxLength} bytes are not supported");
                 entries.Add((key, HostTensor.Wrap(type, shape, reader.ReadBytes((int)bytes))));
             }
             if (file.Position != file.Length) throw Bad(path, $"{file.Length - file.Position} bytes follow the last entry");

@@ -156,7 +156,7 @@ internal static class PyTorchFiles
         {
             // Bounded by the file: PyTorch stores records uncompressed, so a record larger than the
             // whole file can only be a decompression bomb or a lie.
-            if (entry.Length > fileLength || entry.Length > int.MaxValue)
+            if (entry.Length > fileLength || entry.Length > Array.MaxLength)
                 throw Bad($"record '{entry.FullName}' claims {entry.Length} bytes in a {fileLength}-byte file");
             var bytes = new byte[entry.Length];
             using var stream = entry.Open();
