@@ -83,6 +83,60 @@ public sealed class ParityTests
         Assert.AreEqual(4L, report.DataSets[0].Outputs[0].WorstIndex);
     }
 
+    [TestMethod]
+    public void Parity_IfOnData_TakesEachBranchPerInput()
+    {
+        using var temp = new TempFolder();
+        var net = new Sequential(new SignFlip());
+        var spec = InputSpec.Float32("input", Dim.Named("batch"), 3);
+        var inputs = new[] { rand(2, 3), -rand(5, 3) };
+        Assert.IsTrue(net.forward(inputs[0]).allclose(inputs[0] * 2), "eager: positive sum doubles");
+        Assert.IsTrue(net.forward(inputs[1]).allclose(-inputs[1]), "eager: negative sum negates");
+
+        ParityBundle.Write(temp.Path, net, new ExportOptions(spec), inputs);
+        OnnxChecker.AssertValid(temp.File(OnnxTestCase.ModelFileName));
+        var report = BundleVerifier.Verify(temp.Path, ExecutionProviderPolicy.Cpu, Tolerance.Float32);
+
+        Assert.IsTrue(report.Passed, report.Format());
+        Assert.AreEqual("If", OnnxTestCase.Read(temp.Path).Model.Graph.Node.Last().OpType);
+    }
+
+    [TestMethod]
+    public void Parity_WhileWithIterationCap_StopsAtTheCapInBothWorlds()
+    {
+        using var temp = new TempFolder();
+        var net = new Sequential(new CappedHalving());
+        var inputs = new[] { full(1, 3, 1000f), full(4, 3, 1e-4f) };
+        Assert.IsTrue(net.forward(inputs[0]).allclose(full(1, 3, 125f)), "three halvings, then the cap");
+
+        var report = ExportAndVerifyWith(net, InputSpec.Float32("input", Dim.Named("batch"), 3), inputs, temp);
+
+        Assert.IsTrue(report.Passed, report.Format());
+    }
+
+    private static ParityReport ExportAndVerifyWith(Block net, InputSpec spec, Tensor[] inputs, TempFolder temp)
+    {
+        ParityBundle.Write(temp.Path, net, new ExportOptions(spec), inputs);
+        OnnxChecker.AssertValid(temp.File(OnnxTestCase.ModelFileName));
+        return BundleVerifier.Verify(temp.Path, ExecutionProviderPolicy.Cpu, Tolerance.Float32);
+    }
+
+    /// <summary>x * 2 when the sum of x is positive, else -x: an ONNX If.</summary>
+    private sealed class SignFlip : Block
+    {
+        public SignFlip() : base(nameof(SignFlip)) { }
+
+        protected override Value Forward(Value input) => Flow.If(input.Sum() > 0, () => input * 2, () => -input);
+    }
+
+    /// <summary>Halves while |x|.sum() &gt; 1e-3, at most three times: an ONNX Loop with a trip count.</summary>
+    private sealed class CappedHalving : Block
+    {
+        public CappedHalving() : base(nameof(CappedHalving)) { }
+
+        protected override Value Forward(Value input) => Flow.While(input, v => v.Abs().Sum() > 1e-3, v => v / 2, maxIterations: 3);
+    }
+
     /// <summary>A custom block using scalar arithmetic and a sum: (x * 0.5 - 1) / 4 + x.</summary>
     private sealed class Scaled : Block
     {
