@@ -18,13 +18,8 @@ public sealed class ParityTests
 {
     private static readonly int[] BatchSizes = [1, 7, 64];
 
-    private static ParityReport ExportAndVerify(Block net, InputSpec spec, Func<int, Tensor> makeInput, TempFolder temp)
-    {
-        var inputs = BatchSizes.Select(makeInput).ToList();
-        ParityBundle.Write(temp.Path, net, new ExportOptions(spec), inputs);
-        OnnxChecker.AssertValid(temp.File(OnnxTestCase.ModelFileName));
-        return BundleVerifier.Verify(temp.Path, ExecutionProviderPolicy.Cpu, Tolerance.Float32);
-    }
+    private static ParityReport ExportAndVerify(Block net, InputSpec spec, Func<int, Tensor> makeInput, TempFolder temp) =>
+        ExportAndVerifyWith(net, spec, [.. BatchSizes.Select(makeInput)], temp);
 
     [TestMethod]
     public void Parity_SequentialMlp_OneModelSeveralBatchSizes_WithinFp32Tolerance()
