@@ -88,9 +88,7 @@ public sealed class ParityTests
         Assert.IsTrue(net.forward(inputs[0]).allclose(inputs[0] * 2), "eager: positive sum doubles");
         Assert.IsTrue(net.forward(inputs[1]).allclose(-inputs[1]), "eager: negative sum negates");
 
-        ParityBundle.Write(temp.Path, net, new ExportOptions(spec), inputs);
-        OnnxChecker.AssertValid(temp.File(OnnxTestCase.ModelFileName));
-        var report = BundleVerifier.Verify(temp.Path, ExecutionProviderPolicy.Cpu, Tolerance.Float32);
+        var report = ExportAndVerifyWith(net, spec, inputs, temp);
 
         Assert.IsTrue(report.Passed, report.Format());
         Assert.AreEqual("If", OnnxTestCase.Read(temp.Path).Model.Graph.Node.Last().OpType);
