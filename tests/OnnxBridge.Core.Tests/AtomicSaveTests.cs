@@ -43,5 +43,9 @@ public sealed class AtomicSaveTests
         }
 
         Assert.AreEqual(2, seen.Count, "the kills should land after both kinds of save");
+
+        // Temporary files of killed saves are cleared by the next save of the same file.
+        StateDicts.Write(path, StateDicts.Read(path));
+        CollectionAssert.AreEqual(new[] { Path.GetFileName(path) }, Directory.GetFiles(temp.Path).Select(Path.GetFileName).ToArray());
     }
 }

@@ -73,6 +73,24 @@ public sealed class TestCaseAndFileTests
     }
 
     [TestMethod]
+    public void AtomicWrite_RemovesTemporariesOfDeadWriters_KeepsLiveOnes()
+    {
+        using var temp = new TempFolder();
+        using var exited = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true"))!;
+        exited.WaitForExit();
+        var orphan = temp.File($".state.bin.{exited.Id}.{Guid.NewGuid():N}.tmp");
+        var live = temp.File($".state.bin.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var other = temp.File($".other.bin.{exited.Id}.{Guid.NewGuid():N}.tmp");
+        foreach (var f in new[] { orphan, live, other }) File.WriteAllBytes(f, [1]);
+
+        AtomicFile.WriteAllBytes(temp.File("state.bin"), [2]);
+
+        Assert.IsFalse(File.Exists(orphan), "a dead writer's temporary file remains");
+        Assert.IsTrue(File.Exists(live), "this process's own temporary file must be left alone");
+        Assert.IsTrue(File.Exists(other), "temporary files of other targets are not ours to remove");
+    }
+
+    [TestMethod]
     public void AtomicWrite_ShorterContent_ReplacesTheWholeFile()
     {
         using var temp = new TempFolder();

@@ -16,6 +16,7 @@ public static class AtomicFile
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(folder);
+        RemoveOrphans(folder, Path.GetFileName(full));
         var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -38,6 +39,39 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(bytes);
         Write(path, s => s.Write(bytes));
+    }
+
+    /// <summary>
+    /// Deletes temporary files that earlier writes of the same target left behind when their process
+    /// died mid-write (the process id in the name no longer exists). Files of live writers are kept.
+    /// </summary>
+    private static void RemoveOrphans(string folder, string name)
+    {
+        var prefix = "." + name + ".";
+        foreach (var candidate in Directory.EnumerateFiles(folder, prefix + "*.tmp"))
+        {
+            var parts = Path.GetFileName(candidate)[prefix.Length..].Split('.');
+            if (parts.Length == 3 && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                && pid != Environment.ProcessId && !IsAlive(pid))
+                TryDelete(candidate);
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false; // no such process
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static void TryDelete(string path)
