@@ -15,11 +15,17 @@ public sealed class MyLinear : Block
         Bias = RegisterParameter("bias", randn(units));
     }
 
+    /// <summary>The input size (also what architecture files record).</summary>
+    public long InUnits => Weight.shape[0];
+
+    /// <summary>The output size.</summary>
+    public long Units => Weight.shape[1];
+
     public Parameter Weight { get; }
 
     public Parameter Bias { get; }
 
-    protected override string ExtraRepr => string.Create(CultureInfo.InvariantCulture, $"in_units={Weight.shape[0]}, units={Weight.shape[1]}");
+    protected override string ExtraRepr => string.Create(CultureInfo.InvariantCulture, $"in_units={InUnits}, units={Units}");
 
     protected override Value Forward(Value input) => (input.MatMul(Use(Weight)) + Use(Bias)).Relu();
 }

@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Layers;
+
+namespace OnnxBridge.Core.Architecture;
+
+/// <summary>
+/// Architecture files: a block tree as JSON, so a network can be rebuilt — and exported — without
+/// the program that built it. Each block is written as its type and the arguments of its public
+/// constructor, read back from the public properties of the same names (<c>Linear(outFeatures,
+/// inFeatures, hasBias)</c> ← <c>OutFeatures</c>, <c>InFeatures</c>, <c>HasBias</c>); a block that
+/// appears a second time (tied) is a reference to the path where it first appeared; children are
+/// written for <see cref="Sequential"/> (with their names) and for constructors taking
+/// <c>params Block[]</c>. Other children are made by their parent's constructor and so are not
+/// written. The format is documented by <c>docs/architecture.schema.json</c>.
+/// </summary>
+public static class ArchitectureJson
+{
+    /// <summary>The format tag every file carries.</summary>
+    public const string Format = "onnxbridge.architecture";
+
+    /// <summary>The format version this code writes and reads.</summary>
+    public const int Version = 1;
+
+    /// <summary>Refuses deeper nesting, so a hostile file cannot exhaust the stack.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Refuses files with more blocks than this.</summary>
+    public const int MaxBlocks = 100_000;
+
+    /// <summary>Refuses built-in layers with more parameters than this (2^31), before allocating them.</summary>
+    public const long MaxLayerParameters = 1L << 31;
+
+    private static readonly Dictionary<string, Type> BuiltIns = new(StringComparer.Ordinal)
+    {
+        ["Sequential"] = typeof(Sequential),
+        ["Linear"] = typeof(Linear),
+        ["ReLU"] = typeof(ReLU),
+    };
+
+    /// <summary>Describes <paramref name="root"/> as JSON.</summary>
+    /// <exception cref="ArchitectureException">A block cannot be described; the message names its path and type.</exception>
+    public static string ToJson(Block root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var seen = new Dictionary<Block, string>(ReferenceEqualityComparer.Instance);
+        var document = new JsonObject
+        {
+            ["format"] = Format,
+            ["version"] = Version,
+            ["root"] = Describe(root, "", seen),
+        };
+        return document.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Rebuilds a block tree; user block types are looked up in <paramref name="assemblies"/> (and in OnnxBridge.Core).</summary>
+    /// <exception cref="ArchitectureException">The description is malformed, names an unknown type, or asks for too much.</exception>
+    public static Block FromJson(string json, IEnumerable<Assembly>? assemblies = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonNode? document;
+        try
+        {
+            document = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 4 * MaxDepth + 8 });
+        }
+        catch (JsonException e)
+        {
+            throw new ArchitectureException($"the architecture is not valid JSON: {e.Message}", e);
+        }
+        if (document is not JsonObject top || top["format"]?.GetValue<string>() != Format)
+            throw new ArchitectureException($"not an architecture file: the top-level object must have \"format\": \"{Format}\"");
+        if (top["version"] is not JsonValue v || !v.TryGetValue<int>(out var version) || version != Version)
+            throw new ArchitectureException($"architecture version {top["version"]?.ToJsonString() ?? "(missing)"} is not supported; this build reads version {Version}");
+        var builder = new Builder([typeof(Block).Assembly, .. assemblies ?? []]);
+        return builder.Build(top["root"], "", 0);
+    }
+
+    private static JsonObject Describe(Block block, string path, Dictionary<Block, string> seen)
+    {
+        if (seen.TryGetValue(block, out var first)) return new JsonObject { ["ref"] = first };
+        seen[block] = path;
+        var type = block.GetType();
+        var node = new JsonObject { ["type"] = BuiltIns.ContainsValue(type) ? type.Name : type.FullName };
+        if (block is Sequential sequential)
+        {
+            node["children"] = Children(sequential.named_children().Select(c => (c.name, (Block)c.module)), path, seen);
+            return node;
+        }
+        var constructor = ChooseConstructor(type, path);
+        var args = new JsonObject();
+        foreach (var parameter in constructor.GetParameters())
+        {
+            if (parameter.ParameterType == typeof(Block[]))
+            {
+                node["children"] = Children(block.named_children().Select(c => (c.name, c.module as Block
+                    ?? throw new ArchitectureException($"block '{Show(path)}' ({type.Name}) has a child '{c.name}' that is not a Block"))), path, seen);
+                continue;
+            }
+            var property = PropertyFor(type, parameter)!;
+            args[parameter.Name!] = ToJson(property.GetValue(block));
+        }
+        if (args.Count > 0) node["args"] = args;
+        return node;
+    }
+
+    private static JsonValue? ToJson(object? value) => value switch
+    {
+        null => null,
+        long l => JsonValue.Create(l),
+        int i => JsonValue.Create(i),
+        double d => JsonValue.Create(d),
+        float f => JsonValue.Create(f),
+        bool b => JsonValue.Create(b),
+        string s => JsonValue.Create(s),
+        _ => throw new ArchitectureException($"cannot write a {value.GetType().Name} argument"),
+    };
+
+    private static JsonArray Children(IEnumerable<(string Name, Block Block)> children, string path, Dictionary<Block, string> seen)
+    {
+        var array = new JsonArray();
+        foreach (var (name, child) in children)
+            array.Add(new JsonObject { ["name"] = name, ["block"] = Describe(child, path.Length == 0 ? name : $"{path}.{name}", seen) });
+        return array;
+    }
+
+    /// <summary>The public constructor whose every parameter we can fill: a property of the same name, or <c>params Block[]</c> children.</summary>
+    private static ConstructorInfo ChooseConstructor(Type type, string path) =>
+        type.GetConstructors()
+            .Where(c => c.GetParameters().All(p => p.ParameterType == typeof(Block[]) || (IsScalar(p.ParameterType) && PropertyFor(type, p) is not null)))
+            .OrderByDescending(c => c.GetParameters().Length)
+            .FirstOrDefault()
+        ?? throw new ArchitectureException(
+            $"block '{Show(path)}' ({type.FullName}) cannot be described: give it a public constructor whose parameters are numbers, " +
+            "bools, strings or params Block[], each matched by a public property of the same name");
+
+    private static PropertyInfo? PropertyFor(Type type, ParameterInfo parameter) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .FirstOrDefault(p => string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase) && p.CanRead
+                                 && (Nullable.GetUnderlyingType(parameter.ParameterType) ?? parameter.ParameterType) == (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType));
+
+    private static bool IsScalar(Type type)
+    {
+        var t = Nullable.GetUnderlyingType(type) ?? type;
+        return t == typeof(long) || t == typeof(int) || t == typeof(double) || t == typeof(float) || t == typeof(bool) || t == typeof(string);
+    }
+
+    private static string Show(string path) => path.Length == 0 ? "<root>" : path;
+
+    /// <summary>One rebuild: the blocks made so far by path (for references) and the types it may use.</summary>
+    private sealed class Builder(IReadOnlyList<Assembly> assemblies)
+    {
+        private readonly Dictionary<string, Block> _byPath = new(StringComparer.Ordinal);
+
+        public Block Build(JsonNode? node, string path, int depth)
+        {
+            if (depth > MaxDepth) throw new ArchitectureException($"block '{Show(path)}' is nested deeper than {MaxDepth} levels");
+            if (_byPath.Count >= MaxBlocks) throw new ArchitectureException($"the architecture has more than {MaxBlocks} blocks");
+            if (node is not JsonObject obj) throw new ArchitectureException($"block '{Show(path)}' is not a JSON object");
+
+            if (obj["ref"] is { } reference)
+            {
+                var target = reference.GetValueKind() == JsonValueKind.String ? reference.GetValue<string>() : null;
+                return target is not null && _byPath.TryGetValue(target, out var shared)
+                    ? shared
+                    : throw new ArchitectureException($"block '{Show(path)}' refers to '{reference.ToJsonString()}', which is not a complete block defined before it (references point back to earlier blocks, never to enclosing ones, so cycles cannot be written)");
+            }
+
+            var typeName = obj["type"] is JsonValue t && t.TryGetValue<string>(out var name) ? name : throw new ArchitectureException($"block '{Show(path)}' has no \"type\"");
+            var type = Resolve(typeName, path);
+            var children = obj["children"] as JsonArray;
+            Block block;
+            if (type == typeof(Sequential))
+            {
+                var sequential = new Sequential();
+                foreach (var (childName, child) in ReadChildren(children, path, depth)) sequential.Append(childName, child);
+                Register(path, sequential); // only now: a reference to an enclosing block would be a cycle
+                return sequential;
+            }
+            block = Construct(type, obj["args"] as JsonObject, children, path, depth);
+            Register(path, block);
+            return block;
+        }
+
+        private List<(string Name, Block Block)> ReadChildren(JsonArray? children, string path, int depth)
+        {
+            var result = new List<(string, Block)>();
+            foreach (var entry in children ?? [])
+            {
+                var name = entry?["name"] is JsonValue n && n.TryGetValue<string>(out var s) && s.Length > 0 && !s.Contains('.', StringComparison.Ordinal)
+                    ? s : throw new ArchitectureException($"a child of block '{Show(path)}' has no valid \"name\" (non-empty, without '.')");
+                result.Add((name, Build(entry!["block"], path.Length == 0 ? name : $"{path}.{name}", depth + 1)));
+            }
+            return result;
+        }
+
+        private Block Construct(Type type, JsonObject? args, JsonArray? children, string path, int depth)
+        {
+            var constructor = ChooseConstructor(type, path);
+            var parameters = constructor.GetParameters();
+            var values = new object?[parameters.Length];
+            var known = parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var (key, _) in args ?? [])
+            {
+                if (!known.Contains(key)) throw new ArchitectureException($"block '{Show(path)}' ({type.Name}) has no constructor argument '{key}'; it takes {string.Join(", ", known)}");
+            }
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                var p = parameters[i];
+                if (p.ParameterType == typeof(Block[]))
+                {
+                    var built = ReadChildren(children, path, depth);
+                    if (!built.Select(b => b.Name).SequenceEqual(Enumerable.Range(0, built.Count).Select(n => n.ToString(CultureInfo.InvariantCulture))))
+                        throw new ArchitectureException($"block '{Show(path)}' ({type.Name}) takes its children in order: name them 0, 1, 2, ...");
+                    values[i] = built.Select(b => b.Block).ToArray();
+                    continue;
+                }
+                values[i] = args?[p.Name!] is { } value ? Convert(value, p.ParameterType, path, p.Name!)
+                    : p.HasDefaultValue ? p.DefaultValue
+                    : Nullable.GetUnderlyingType(p.ParameterType) is not null ? null
+                    : throw new ArchitectureException($"block '{Show(path)}' ({type.Name}) needs the argument '{p.Name}'");
+            }
+            if (type == typeof(Linear)) CheckLinearSize(values, path);
+            try
+            {
+                return (Block)constructor.Invoke(values);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is ArgumentException or InvalidOperationException)
+            {
+                throw new ArchitectureException($"block '{Show(path)}' ({type.Name}): {e.InnerException.Message}", e.InnerException);
+            }
+        }
+
+        private static void CheckLinearSize(object?[] values, string path)
+        {
+            var outFeatures = values[0] as long? ?? 0;
+            var inFeatures = values.Length > 1 ? values[1] as long? ?? 1 : 1;
+            if (outFeatures > 0 && inFeatures > 0 && outFeatures > MaxLayerParameters / inFeatures)
+                throw new ArchitectureException($"block '{Show(path)}': Linear({inFeatures} → {outFeatures}) would hold more than {MaxLayerParameters} parameters");
+        }
+
+        private static object? Convert(JsonNode value, Type target, string path, string name)
+        {
+            var type = Nullable.GetUnderlyingType(target) ?? target;
+            try
+            {
+                return type == typeof(long) ? value.GetValue<long>()
+                    : type == typeof(int) ? value.GetValue<int>()
+                    : type == typeof(double) ? value.GetValue<double>()
+                    : type == typeof(float) ? value.GetValue<float>()
+                    : type == typeof(bool) ? value.GetValue<bool>()
+                    : value.GetValue<string>();
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                throw new ArchitectureException($"block '{Show(path)}': argument '{name}' is {value.ToJsonString()}, not a {type.Name}", e);
+            }
+        }
+
+        private void Register(string path, Block block)
+        {
+            if (!_byPath.TryAdd(path, block)) throw new ArchitectureException($"two blocks claim the path '{Show(path)}'");
+        }
+
+        private Type Resolve(string name, string path)
+        {
+            if (BuiltIns.TryGetValue(name, out var builtIn)) return builtIn;
+            foreach (var assembly in assemblies)
+            {
+                if (assembly.GetType(name, throwOnError: false) is { } type)
+                {
+                    return typeof(Block).IsAssignableFrom(type) && !type.IsAbstract
+                        ? type
+                        : throw new ArchitectureException($"block '{Show(path)}': type '{name}' in {assembly.GetName().Name} is not a concrete Block");
+                }
+            }
+            throw new ArchitectureException($"block '{Show(path)}': unknown block type '{name}'; searched the built-in layers and {string.Join(", ", assemblies.Select(a => a.GetName().Name))}; pass the assembly that defines it");
+        }
+    }
+}

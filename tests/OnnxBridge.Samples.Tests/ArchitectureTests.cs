@@ -1,0 +1,141 @@
+using Google.Protobuf;
+using OnnxBridge.Core.Architecture;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Layers;
+using OnnxBridge.Core.Serialization;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Samples.Chapter.Blocks;
+using OnnxBridge.Tests.Shared;
+
+namespace OnnxBridge.Samples.Tests;
+
+/// <summary>Architecture files: every chapter network round-trips, rebuilt networks export to the same bytes, bad files fail clearly.</summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class ArchitectureTests
+{
+    private static readonly System.Reflection.Assembly[] Plugins = [typeof(Mlp).Assembly];
+
+    private static IEnumerable<object[]> ChapterNetworksWithInputs()
+    {
+        yield return ["sequential", (Func<Block>)ChapterNetworks.FirstNet, 20L];
+        yield return ["mlp", (Func<Block>)(() => new Mlp()), 20L];
+        yield return ["my-sequential", (Func<Block>)(() => new MySequential(new Linear(256), new ReLU(), new Linear(10))), 20L];
+        yield return ["fixed-hidden-mlp", (Func<Block>)(() => new FixedHiddenMlp()), 20L];
+        yield return ["chimera", (Func<Block>)ChapterNetworks.Chimera, 20L];
+        yield return ["rgnet", (Func<Block>)ChapterNetworks.RgNet, 4L];
+        yield return ["tied", (Func<Block>)(() => ChapterNetworks.TiedNet(out _)), 4L];
+        yield return ["centered", (Func<Block>)(() => new Sequential(new Linear(128), new CenteredLayer())), 8L];
+        yield return ["my-linear", (Func<Block>)(() => new Sequential(new MyLinear(64, 8), new MyLinear(8, 1))), 64L];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(ChapterNetworksWithInputs))]
+    public void ChapterNetwork_RoundTripsAndExportsToTheSameBytes(string name, Func<Block> make, long features)
+    {
+        using var temp = new TempFolder();
+        var original = make();
+        var json = ArchitectureJson.ToJson(original);
+        var rebuilt = ArchitectureJson.FromJson(json, Plugins);
+
+        Assert.AreEqual(json, ArchitectureJson.ToJson(rebuilt), $"{name}: describing the rebuilt network gives another file");
+        Assert.AreEqual(original.ToString(), rebuilt.ToString(), name);
+
+        var options = new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), features));
+        var exported = OnnxExporter.Save(original, options, temp.File("original.onnx")).ToByteArray();
+        StateDicts.Save(original, temp.File("weights.safetensors"));
+        StateDicts.Load(rebuilt, temp.File("weights.safetensors"));
+        CollectionAssert.AreEqual(original.state_dict().Keys.ToArray(), rebuilt.state_dict().Keys.ToArray(), name);
+        CollectionAssert.AreEqual(exported, OnnxExporter.Export(rebuilt, options).ToByteArray(), $"{name}: the rebuilt network exports different bytes");
+    }
+
+    [TestMethod]
+    [DataRow("mlp.json", "Sequential(\n  (0): Linear(in_features=<deferred>, out_features=256, bias=True)")]
+    [DataRow("tied.json", "  (4): Linear(in_features=8, out_features=8, bias=True)")]
+    [DataRow("chimera.json", "  (2): FixedHiddenMLP(\n    (linear): Linear(in_features=<deferred>, out_features=20, bias=True)")]
+    public void ExampleFiles_InSamples_Load(string file, string expectedStructure)
+    {
+        var folder = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(folder, "OnnxBridge.sln"))) folder = Path.GetDirectoryName(folder)!;
+
+        var block = ArchitectureJson.FromJson(File.ReadAllText(Path.Combine(folder, "samples", "architectures", file)), Plugins);
+
+        StringAssert.Contains(block.ToString(), expectedStructure);
+    }
+
+    [TestMethod]
+    public void TiedNetwork_IsWrittenWithAReference_AndRebuiltTied()
+    {
+        var json = ArchitectureJson.ToJson(ChapterNetworks.TiedNet(out _));
+        var rebuilt = (Sequential)ArchitectureJson.FromJson(json);
+
+        StringAssert.Contains(json, "\"ref\": \"2\"");
+        Assert.AreSame(rebuilt[2], rebuilt[4]);
+    }
+
+    [TestMethod]
+    public void DeferredLinear_IsWrittenWithANullInputSize()
+    {
+        var json = ArchitectureJson.ToJson(ChapterNetworks.FirstNet());
+
+        StringAssert.Contains(json, "\"inFeatures\": null");
+        Assert.IsFalse(ArchitectureJson.FromJson(json).IsBuilt);
+    }
+
+    private static string Wrap(string root) => $"{{\"format\":\"onnxbridge.architecture\",\"version\":1,\"root\":{root}}}";
+
+    [TestMethod]
+    [DataRow("not json", "the architecture is not valid JSON")]
+    [DataRow("{\"version\":1,\"root\":{\"type\":\"ReLU\"},\"kind\":\"not ours\"}", "not an architecture file")]
+    [DataRow("{\"format\":\"onnxbridge.architecture\",\"version\":2,\"root\":{}}", "architecture version 2 is not supported")]
+    [DataRow("{\"type\":\"Evil.Type\"}", "block '<root>': unknown block type 'Evil.Type'; searched the built-in layers and OnnxBridge.Core, DeepLearningComputation")]
+    [DataRow("{\"type\":\"System.String\"}", "unknown block type 'System.String'")]
+    [DataRow("{\"type\":\"Sequential\",\"children\":[{\"name\":\"0\",\"block\":{\"ref\":\"1\"}},{\"name\":\"1\",\"block\":{\"type\":\"ReLU\"}}]}", "block '0' refers to '\"1\"', which is not a complete block defined before it")]
+    [DataRow("{\"type\":\"Sequential\",\"children\":[{\"name\":\"0\",\"block\":{\"ref\":\"\"}}]}", "block '0' refers to '\"\"', which is not a complete block")]
+    [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":4000000000,\"inFeatures\":4000000000}}", "Linear(4000000000 → 4000000000) would hold more than 2147483648 parameters")]
+    [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":\"ten\"}}", "argument 'outFeatures' is \"ten\", not a Int64")]
+    [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":-3}}", "block '<root>' (Linear): outFeatures ('-3') must be a non-negative and non-zero value")]
+    [DataRow("{\"type\":\"Linear\",\"args\":{\"width\":3}}", "has no constructor argument 'width'")]
+    [DataRow("{\"type\":\"Linear\"}", "needs the argument 'outFeatures'")]
+    [DataRow("{\"type\":\"Sequential\",\"children\":[{\"name\":\"a.b\",\"block\":{\"type\":\"ReLU\"}}]}", "has no valid \"name\"")]
+    public void HostileFiles_FailWithAClearError(string root, string expected)
+    {
+        var json = root.StartsWith('{') && !root.Contains("\"version\"", StringComparison.Ordinal) ? Wrap(root) : root;
+
+        var error = Assert.ThrowsExactly<ArchitectureException>(() => ArchitectureJson.FromJson(json, Plugins));
+
+        StringAssert.Contains(error.Message, expected);
+    }
+
+    [TestMethod]
+    public void DeepNesting_IsRefused()
+    {
+        var root = "{\"type\":\"ReLU\"}";
+        for (int i = 0; i < 70; i++) root = "{\"type\":\"Sequential\",\"children\":[{\"name\":\"0\",\"block\":" + root + "}]}";
+
+        var error = Assert.ThrowsExactly<ArchitectureException>(() => ArchitectureJson.FromJson(Wrap(root)));
+
+        StringAssert.Contains(error.Message, "deeper than 64 levels");
+    }
+
+    [TestMethod]
+    public void BlockWithoutDescribableConstructor_NamesPathAndType()
+    {
+        var net = new Sequential(new Linear(2, 2), new Opaque(3));
+
+        var error = Assert.ThrowsExactly<ArchitectureException>(() => ArchitectureJson.ToJson(net));
+
+        StringAssert.StartsWith(error.Message, "block '1' (OnnxBridge.Samples.Tests.ArchitectureTests+Opaque) cannot be described");
+    }
+
+    /// <summary>Takes a constructor argument it does not expose, so it cannot be written down.</summary>
+    private sealed class Opaque : Block
+    {
+        private readonly int _factor;
+
+        public Opaque(int factor) : base(nameof(Opaque)) => _factor = factor;
+
+        protected override Value Forward(Value input) => input * _factor;
+    }
+}
