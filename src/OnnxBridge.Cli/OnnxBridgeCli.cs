@@ -24,6 +24,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(BenchIoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 

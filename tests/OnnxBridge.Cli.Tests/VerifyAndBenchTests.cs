@@ -116,7 +116,7 @@ public sealed class VerifyAndBenchTests
     [TestMethod]
     public void Help_EveryCommand_ShowsAnExample()
     {
-        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-io", "inspect" })
+        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-io", "inspect", "export" })
         {
             var (exitCode, output, _) = CliRunner.Run(command, "--help");
             Assert.AreEqual(0, exitCode);

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Reflection;
+using Google.Protobuf;
+using OnnxBridge.Core.Architecture;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Parity;
+using OnnxBridge.Core.Serialization;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx.IO;
+using OnnxBridge.Onnx.Repository;
+using OnnxBridge.Runtime.Parity;
+using OnnxBridge.Runtime.Sessions;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Cli.Commands;
+
+/// <summary>
+/// <c>onnxbridge export</c>: an architecture file (or a type from a plugin assembly) plus weights
+/// in, a checked ONNX model out — as a file, into a Triton-style model repository, and optionally
+/// with a parity bundle verified under ONNX Runtime.
+/// </summary>
+internal static class ExportCommand
+{
+    internal sealed record Settings(
+        string? Model, string[] Assemblies, string? Type, string? Weights, long Seed, string[] Inputs, int Opset,
+        string? Out, string? Bundle, bool Verify, string? Repository, string? Name, int Version, int MaxBatch, ExecutionProviderPolicy Policy);
+
+    private sealed class UsageException(string message) : Exception(message);
+
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "architecture file (JSON, see docs/architecture.schema.json)" };
+        var assembly = new Option<string[]>("--assembly") { Description = "plugin assemblies with user block types (repeatable)", DefaultValueFactory = _ => [], AllowMultipleArgumentsPerToken = true };
+        var type = new Option<string?>("--type") { Description = "instead of --model: a Block type with a parameterless constructor, or a type with a static Create() returning a Block" };
+        var weights = new Option<string?>("--weights") { Description = "state dict to load (.safetensors, .pt/.pth/.bin, .dat); without it parameters are initialized with --seed" };
+        var seed = new Option<long>("--seed") { Description = "seed for initialization and for the parity inputs", DefaultValueFactory = _ => 0 };
+        var input = new Option<string[]>("--input") { Description = "graph input as name:dtype[dims], named dims stay symbolic, e.g. input:float32[batch,20]", DefaultValueFactory = _ => [] };
+        var opset = new Option<int>("--opset") { Description = $"ONNX opset ({ExportOptions.MinOpset}..{ExportOptions.MaxOpset}); above 17 needs a newer checker than onnx 1.12", DefaultValueFactory = _ => ExportOptions.DefaultOpset };
+        var output = new Option<string?>("--out") { Description = "where to write model.onnx" };
+        var bundle = new Option<string?>("--bundle") { Description = "also write a parity bundle (ONNX test-case layout) with TorchSharp outputs and the parity report" };
+        var verify = new Option<bool>("--verify") { Description = "run ONNX Runtime parity and fail (exit 1) on a tolerance miss" };
+        var repository = new Option<string?>("--repository") { Description = "model repository folder: writes REPO/NAME/VERSION/model.onnx and REPO/NAME/config.pbtxt" };
+        var name = new Option<string?>("--name") { Description = "model name in the repository" };
+        var version = new Option<int>("--version") { Description = "model version in the repository", DefaultValueFactory = _ => 1 };
+        var maxBatch = new Option<int>("--max-batch") { Description = "Triton max_batch_size when the model has a symbolic batch dimension", DefaultValueFactory = _ => 64 };
+        var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
+        var command = new Command("export", "Export a network to ONNX from an architecture file and weights, with an optional parity check and a Triton-style repository.\n\n" +
+                                            "Example: onnxbridge export --model samples/architectures/mlp.json --weights mlp.safetensors --input input:float32[batch,20] --out mlp.onnx --bundle mlp-bundle --verify\n" +
+                                            "Example: onnxbridge export --model net.json --assembly MyBlocks.dll --input x:float32[batch,8] --repository models --name net")
+        {
+            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep,
+        };
+        command.SetAction(result => Run(new Settings(
+                result.GetValue(model), result.GetValue(assembly)!, result.GetValue(type), result.GetValue(weights), result.GetValue(seed),
+                result.GetValue(input)!, result.GetValue(opset), result.GetValue(output), result.GetValue(bundle), result.GetValue(verify),
+                result.GetValue(repository), result.GetValue(name), result.GetValue(version), result.GetValue(maxBatch), result.GetValue(ep)),
+            result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
+        return command;
+    }
+
+    public static int Run(Settings s, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            if ((s.Model is null) == (s.Type is null)) throw new UsageException("give exactly one of --model (an architecture file) and --type (a type in a plugin assembly)");
+            if (s.Inputs.Length != 1) throw new UsageException($"give exactly one --input (name:dtype[dims]); got {s.Inputs.Length}");
+            if (s.Out is null && s.Repository is null && s.Bundle is null) throw new UsageException("say where the model goes: --out, --repository or --bundle");
+            if (s.Repository is not null && s.Name is null) throw new UsageException("--repository needs --name");
+
+            var spec = InputSpec.Parse(s.Inputs[0]);
+            var assemblies = s.Assemblies.Select(LoadAssembly).ToList();
+            random.manual_seed(s.Seed); // before construction: blocks with known shapes initialize in their constructors
+            var block = s.Model is not null
+                ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), assemblies)
+                : CreateFromType(s.Type!, assemblies);
+            if (s.Weights is not null) StateDicts.Load(block, s.Weights);
+            else block.Build(spec);
+
+            var options = new ExportOptions(spec) { Opset = s.Opset };
+            var model = OnnxExporter.Export(block, options);
+            var c = CultureInfo.InvariantCulture;
+            output.WriteLine(string.Create(c, $"exported {block.GetName()}: IR {model.IrVersion}, opset {s.Opset}, {model.Graph.Node.Count} nodes, {model.Graph.Initializer.Count} initializers, weights sha256 {model.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value[..16]}…"));
+            if (s.Out is not null)
+            {
+                AtomicFile.WriteAllBytes(s.Out, model.ToByteArray());
+                output.WriteLine($"wrote {s.Out}");
+            }
+            if (s.Repository is not null)
+                output.WriteLine($"wrote {ModelRepository.Write(s.Repository, s.Name!, s.Version, model, s.MaxBatch)} and its config.pbtxt");
+
+            if (s.Bundle is null && !s.Verify) return OnnxBridgeCli.Success;
+            return CheckParity(block, options, s, output);
+        }
+        catch (Exception e) when (e is UsageException or FormatException or ArchitectureException or StateDictException or SafetensorsException
+                                      or PyTorchFileException or TorchSharpDatException or ExportException or ExecutionProviderException
+                                      or IOException or ArgumentException or BadImageFormatException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return OnnxBridgeCli.Error;
+        }
+    }
+
+    private static int CheckParity(Block block, ExportOptions options, Settings s, TextWriter output)
+    {
+        var folder = s.Bundle ?? Path.Combine(Path.GetTempPath(), $"onnxbridge-export-{Environment.ProcessId}");
+        try
+        {
+            // Two data sets: symbolic dimensions at 1 and at 7, so the check also exercises them.
+            var inputs = new[] { 1L, 7L }.Select(size => randn([.. options.Input.Shape.Select(d => d.Size ?? size)], DTypes.ToTorch(options.Input.ElementType))).ToArray();
+            ParityBundle.Write(folder, block, options, inputs);
+            var report = BundleVerifier.Verify(folder, s.Policy, Tolerance.Float32, log: output.WriteLine);
+            output.WriteLine(report.Format());
+            if (s.Bundle is not null)
+            {
+                AtomicFile.WriteAllBytes(Path.Combine(folder, "parity.txt"), System.Text.Encoding.UTF8.GetBytes(report.Format() + Environment.NewLine));
+                output.WriteLine($"wrote parity bundle {folder} (re-check anywhere: onnxbridge verify {folder})");
+            }
+            return report.Passed || !s.Verify ? OnnxBridgeCli.Success : OnnxBridgeCli.CheckFailed;
+        }
+        finally
+        {
+            if (s.Bundle is null && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static Assembly LoadAssembly(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"plugin assembly '{path}' does not exist");
+        return Assembly.LoadFrom(Path.GetFullPath(path));
+    }
+
+    private static Block CreateFromType(string name, IReadOnlyList<Assembly> assemblies)
+    {
+        var type = assemblies.Select(a => a.GetType(name, throwOnError: false)).FirstOrDefault(t => t is not null)
+            ?? throw new UsageException($"type '{name}' was not found in {(assemblies.Count == 0 ? "any assembly (give --assembly)" : string.Join(", ", assemblies.Select(a => a.GetName().Name)))}");
+        if (typeof(Block).IsAssignableFrom(type) && type.GetConstructor(Type.EmptyTypes) is { } constructor)
+            return (Block)constructor.Invoke(null);
+        if (type.GetMethod("Create", BindingFlags.Public | BindingFlags.Static, Type.EmptyTypes) is { } factory && typeof(Block).IsAssignableFrom(factory.ReturnType))
+            return (Block)factory.Invoke(null, null)!;
+        throw new UsageException($"type '{name}' is neither a Block with a parameterless constructor nor a type with a public static Create() returning a Block");
+    }
+}

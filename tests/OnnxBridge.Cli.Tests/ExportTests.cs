@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using OnnxBridge.Core.Architecture;
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Serialization;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Samples.Chapter.Blocks;
+using OnnxBridge.Tests.Shared;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Cli.Tests;
+
+[TestClass]
+[DoNotParallelize]
+public sealed class ExportTests
+{
+    private static string Plugin => Path.Combine(AppContext.BaseDirectory, "DeepLearningComputation.dll");
+
+    private static string RepoFile(params string[] parts)
+    {
+        var folder = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(folder, "OnnxBridge.sln"))) folder = Path.GetDirectoryName(folder)!;
+        return Path.Combine([folder, .. parts]);
+    }
+
+    [TestMethod]
+    public void Export_SpecAndWeights_ToARepository_WithAVerifiedBundle()
+    {
+        using var temp = new TempFolder();
+        random.manual_seed(5);
+        var net = ChapterNetworks.FirstNet();
+        net.Build(InputSpec.Parse("input:float32[batch,20]"));
+        StateDicts.Save(net, temp.File("mlp.pt"));
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--model", RepoFile("samples", "architectures", "mlp.json"), "--weights", temp.File("mlp.pt"),
+            "--input", "input:float32[batch,20]", "--repository", temp.File("repo"), "--name", "mlp", "--bundle", temp.File("bundle"), "--verify");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        Assert.IsTrue(File.Exists(temp.File("repo/mlp/1/model.onnx")));
+        var config = File.ReadAllText(temp.File("repo/mlp/config.pbtxt"));
+        StringAssert.Contains(config, "platform: \"onnxruntime_onnx\"\nmax_batch_size: 64\ninput [\n  {\n    name: \"input\"\n    data_type: TYPE_FP32\n    dims: [ 20 ]");
+        StringAssert.Contains(config, "dynamic_batching { }");
+        StringAssert.Contains(File.ReadAllText(temp.File("bundle/parity.txt")), "overall: PASS");
+        Assert.AreEqual(OnnxBridgeCli.Success, CliRunner.Run("verify", temp.File("bundle")).ExitCode);
+        OnnxChecker.AssertValid(temp.File("repo/mlp/1/model.onnx"));
+    }
+
+    [TestMethod]
+    public void Export_PluginBlocks_GiveTheSameBytesAsExportingFromCode()
+    {
+        using var temp = new TempFolder();
+        random.manual_seed(6);
+        var chimera = ChapterNetworks.Chimera();
+        var options = new ExportOptions(InputSpec.Parse("input:float32[batch,20]"));
+        var fromCode = OnnxExporter.Export(chimera, options).ToByteArray();
+        File.WriteAllText(temp.File("chimera.json"), ArchitectureJson.ToJson(chimera));
+        StateDicts.Save(chimera, temp.File("chimera.safetensors"));
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--model", temp.File("chimera.json"), "--assembly", Plugin,
+            "--weights", temp.File("chimera.safetensors"), "--input", "input:float32[batch,20]", "--out", temp.File("chimera.onnx"));
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        CollectionAssert.AreEqual(fromCode, File.ReadAllBytes(temp.File("chimera.onnx")));
+    }
+
+    [TestMethod]
+    public void Export_TypeFromAPlugin_WithSeededInitialization()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--type", typeof(Mlp).FullName!, "--assembly", Plugin,
+            "--input", "x:float32[batch,20]", "--seed", "7", "--out", temp.File("a.onnx"));
+        CliRunner.Run("export", "--type", typeof(Mlp).FullName!, "--assembly", Plugin, "--input", "x:float32[batch,20]", "--seed", "7", "--out", temp.File("b.onnx"));
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        CollectionAssert.AreEqual(File.ReadAllBytes(temp.File("a.onnx")), File.ReadAllBytes(temp.File("b.onnx")), "the same seed gives the same model");
+    }
+
+    [TestMethod]
+    [DataRow(new[] { "--input", "input:float32[batch,20]", "--out", "x.onnx" }, "give exactly one of --model (an architecture file) and --type")]
+    [DataRow(new[] { "--model", "mlp.json", "--out", "x.onnx" }, "give exactly one --input (name:dtype[dims]); got 0")]
+    [DataRow(new[] { "--model", "mlp.json", "--input", "input:float32[batch,20]" }, "say where the model goes: --out, --repository or --bundle")]
+    [DataRow(new[] { "--model", "mlp.json", "--input", "input[batch]", "--out", "x.onnx" }, "input spec 'input[batch]' is not of the form name:dtype[dim,...]")]
+    [DataRow(new[] { "--model", "chimera.json", "--input", "input:float32[batch,20]", "--out", "x.onnx" }, "unknown block type 'OnnxBridge.Samples.Chapter.Blocks.NestMlp'")]
+    [DataRow(new[] { "--type", "Nope.Block", "--input", "input:float32[batch,20]", "--out", "x.onnx" }, "type 'Nope.Block' was not found in any assembly (give --assembly)")]
+    [DataRow(new[] { "--model", "mlp.json", "--input", "input:float32[batch,20]", "--weights", "missing.pt", "--out", "x.onnx" }, "missing.pt")]
+    [DataRow(new[] { "--model", "mlp.json", "--input", "input:float32[batch,20]", "--repository", "repo", "--out", "x.onnx" }, "--repository needs --name")]
+    public void Export_BadInvocations_FailWithExitCodeTwoAndAReason(string[] args, string expected)
+    {
+        using var temp = new TempFolder();
+        var resolved = args.Select(a => a switch
+        {
+            "mlp.json" => RepoFile("samples", "architectures", "mlp.json"),
+            "chimera.json" => RepoFile("samples", "architectures", "chimera.json"),
+            "x.onnx" or "missing.pt" or "repo" => temp.File(a),
+            _ => a,
+        }).ToArray();
+
+        var (exitCode, _, error) = CliRunner.Run(["export", .. resolved]);
+
+        Assert.AreEqual(OnnxBridgeCli.Error, exitCode, error);
+        StringAssert.Contains(error, expected);
+    }
+
+    [TestMethod]
+    public void Export_AsSeparateProcess_ThenVerify()
+    {
+        using var temp = new TempFolder();
+        var program = Path.Combine(AppContext.BaseDirectory, "onnxbridge.dll");
+
+        var export = RunProcess(program, "export", "--model", RepoFile("samples", "architectures", "tied.json"), "--input", "input:float32[batch,4]",
+            "--repository", temp.File("repo"), "--name", "tied", "--bundle", temp.File("bundle"), "--verify");
+        var verify = RunProcess(program, "verify", temp.File("bundle"));
+
+        Assert.AreEqual(0, export.ExitCode, export.Output);
+        Assert.AreEqual(0, verify.ExitCode, verify.Output);
+        StringAssert.Contains(verify.Output, "verify: 1 passed, 0 failed, 0 could not run");
+    }
+
+    private static (int ExitCode, string Output) RunProcess(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout + stderr.Result);
+    }
+}
