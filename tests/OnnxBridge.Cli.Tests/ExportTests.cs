@@ -64,6 +64,20 @@ public sealed class ExportTests
     }
 
     [TestMethod]
+    public void Export_WithExternalDataThreshold_WritesModelAndDataFile_RepositoryStaysWhole()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--model", RepoFile("samples", "architectures", "mlp.json"), "--input", "input:float32[batch,20]",
+            "--external-data-threshold", "4096", "--out", temp.File("out/mlp.onnx"), "--repository", temp.File("repo"), "--name", "mlp");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        Assert.AreEqual(1, Directory.GetFiles(temp.File("out"), "mlp.onnx.*.data").Length);
+        Assert.AreEqual(0, Directory.GetFiles(temp.File("repo/mlp/1")).Count(f => f.EndsWith(".data", StringComparison.Ordinal)), "the repository copy keeps its weights inline");
+        OnnxChecker.AssertValid(temp.File("out/mlp.onnx"), temp.File("repo/mlp/1/model.onnx"));
+    }
+
+    [TestMethod]
     public void Export_TypeFromAPlugin_WithSeededInitialization()
     {
         using var temp = new TempFolder();

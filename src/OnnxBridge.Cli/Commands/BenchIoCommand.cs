@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Layers;
 using OnnxBridge.Core.Serialization;
+using OnnxBridge.Core.Values;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Cli.Commands;
@@ -37,7 +39,7 @@ internal static class BenchIoCommand
         Directory.CreateDirectory(dir);
         try
         {
-            // Ten equal Linear layers: weights [outFeatures, 1000] plus biases.
+            // Ten Linear layers of about parameters/10 each.
             var outFeatures = Math.Max(1, parameters / Layers / 1001);
             random.manual_seed(0);
             var net = Network(outFeatures, initialize: true);
@@ -77,6 +79,13 @@ internal static class BenchIoCommand
                 output.WriteLine(string.Create(c, $"{Path.GetExtension(file),-12} {save,7:0.00} {save / rawWrite,6:0.00} {savePeak / 1e6,14:0} {load,7:0.00} {load / rawRead,6:0.00} {loadPeak / 1e6,14:0}"));
                 File.Delete(path);
             }
+
+            // ONNX export with the weights streamed to external data.
+            var onnxPath = Path.Combine(dir, "model.onnx");
+            var options = new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 1000)) { ExternalDataThreshold = 0 };
+            var (export, exportAlloc) = Measure(() => OnnxExporter.Save(net, options, onnxPath));
+            output.WriteLine(string.Create(c, $"{"onnx+data",-12} {export,7:0.00} {export / rawWrite,6:0.00} {exportAlloc / 1e6,14:0}   (export: the weights stream from the parameters into model.onnx.*.data)"));
+            foreach (var f in Directory.GetFiles(dir, "model.onnx*")) File.Delete(f);
             return OnnxBridgeCli.Success;
         }
         finally
@@ -89,7 +98,8 @@ internal static class BenchIoCommand
     {
         using var noGrad = no_grad();
         var net = new Sequential();
-        for (int i = 0; i < Layers; i++) net.Append(new Linear(outFeatures, inFeatures: 1000));
+        // Alternating 1000 → N and N → 1000, so the layers chain and the network also exports.
+        for (int i = 0; i < Layers; i++) net.Append(i % 2 == 0 ? new Linear(outFeatures, inFeatures: 1000) : new Linear(1000, inFeatures: outFeatures));
         if (!initialize) foreach (var p in net.parameters()) p.zero_();
         return net;
     }

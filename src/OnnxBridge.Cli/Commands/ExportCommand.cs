@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
-using Google.Protobuf;
 using OnnxBridge.Core.Architecture;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Export;
@@ -25,7 +24,8 @@ internal static class ExportCommand
 {
     internal sealed record Settings(
         string? Model, string[] Assemblies, string? Type, string? Weights, long Seed, string[] Inputs, int Opset,
-        string? Out, string? Bundle, bool Verify, string? Repository, string? Name, int Version, int MaxBatch, ExecutionProviderPolicy Policy);
+        string? Out, string? Bundle, bool Verify, string? Repository, string? Name, int Version, int MaxBatch, ExecutionProviderPolicy Policy,
+        long? ExternalDataThreshold = null);
 
     private sealed class UsageException(string message) : Exception(message);
 
@@ -46,16 +46,18 @@ internal static class ExportCommand
         var version = new Option<int>("--version") { Description = "model version in the repository", DefaultValueFactory = _ => 1 };
         var maxBatch = new Option<int>("--max-batch") { Description = "Triton max_batch_size when the model has a symbolic batch dimension", DefaultValueFactory = _ => 64 };
         var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
+        var external = new Option<long?>("--external-data-threshold") { Description = "initializers of at least this many bytes go to a data file beside --out (streamed; automatic past 2 GB)" };
         var command = new Command("export", "Export a network to ONNX from an architecture file and weights, with an optional parity check and a Triton-style repository.\n\n" +
                                             "Example: onnxbridge export --model samples/architectures/mlp.json --weights mlp.safetensors --input input:float32[batch,20] --out mlp.onnx --bundle mlp-bundle --verify\n" +
                                             "Example: onnxbridge export --model net.json --assembly MyBlocks.dll --input x:float32[batch,8] --repository models --name net")
         {
-            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep,
+            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external,
         };
         command.SetAction(result => Run(new Settings(
                 result.GetValue(model), result.GetValue(assembly)!, result.GetValue(type), result.GetValue(weights), result.GetValue(seed),
                 result.GetValue(input)!, result.GetValue(opset), result.GetValue(output), result.GetValue(bundle), result.GetValue(verify),
-                result.GetValue(repository), result.GetValue(name), result.GetValue(version), result.GetValue(maxBatch), result.GetValue(ep)),
+                result.GetValue(repository), result.GetValue(name), result.GetValue(version), result.GetValue(maxBatch), result.GetValue(ep),
+                result.GetValue(external)),
             result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
         return command;
     }
@@ -78,17 +80,19 @@ internal static class ExportCommand
             if (s.Weights is not null) StateDicts.Load(block, s.Weights);
             else block.Build(spec);
 
-            var options = new ExportOptions(spec) { Opset = s.Opset };
-            var model = OnnxExporter.Export(block, options);
+            var options = new ExportOptions(spec) { Opset = s.Opset, ExternalDataThreshold = s.ExternalDataThreshold };
+            if (s.ExternalDataThreshold is not null && s.Out is null) throw new UsageException("--external-data-threshold writes a data file beside --out: give --out");
+            // With --out the weights may stream to external data; the repository and bundle keep them inline.
+            var model = s.Out is not null ? OnnxExporter.Save(block, options, s.Out) : OnnxExporter.Export(block, options);
             var c = CultureInfo.InvariantCulture;
             output.WriteLine(string.Create(c, $"exported {block.GetName()}: IR {model.IrVersion}, opset {s.Opset}, {model.Graph.Node.Count} nodes, {model.Graph.Initializer.Count} initializers, weights sha256 {model.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value[..16]}…"));
-            if (s.Out is not null)
-            {
-                AtomicFile.WriteAllBytes(s.Out, model.ToByteArray());
-                output.WriteLine($"wrote {s.Out}");
-            }
+            if (s.Out is not null) output.WriteLine($"wrote {s.Out}");
             if (s.Repository is not null)
-                output.WriteLine($"wrote {ModelRepository.Write(s.Repository, s.Name!, s.Version, model, s.MaxBatch)} and its config.pbtxt");
+            {
+                var inline = s.Out is not null && model.Graph.Initializer.Any(i => i.DataLocation == Onnx.Proto.TensorProto.Types.DataLocation.External)
+                    ? OnnxExporter.Export(block, options) : model;
+                output.WriteLine($"wrote {ModelRepository.Write(s.Repository, s.Name!, s.Version, inline, s.MaxBatch)} and its config.pbtxt");
+            }
 
             if (s.Bundle is null && !s.Verify) return OnnxBridgeCli.Success;
             return CheckParity(block, options, s, output);

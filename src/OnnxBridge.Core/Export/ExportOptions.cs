@@ -30,6 +30,13 @@ public sealed record ExportOptions
     /// <summary>The ONNX opset of the default domain, <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</summary>
     public int Opset { get; init; } = DefaultOpset;
 
+    /// <summary>
+    /// For <see cref="OnnxExporter.Save"/>: initializers of at least this many bytes go to an external
+    /// data file beside the model, streamed from the parameters. Null keeps them inline unless the
+    /// weights pass protobuf's 2 GB limit, in which case tensors of 1 MiB and more go out.
+    /// </summary>
+    public long? ExternalDataThreshold { get; init; }
+
     /// <summary>The graph's name; the block's type name when null.</summary>
     public string? GraphName { get; init; }
 

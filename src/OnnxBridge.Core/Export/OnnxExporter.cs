@@ -23,9 +23,11 @@ public static class OnnxExporter
     /// <summary>The metadata key holding the hex SHA-256 of the initializers (name, type, dims, data).</summary>
     public const string WeightsHashKey = "onnxbridge.weights_sha256";
 
-    /// <summary>Records <paramref name="model"/>'s forward as an ONNX model.</summary>
+    /// <summary>Records <paramref name="model"/>'s forward as an ONNX model, every initializer inline.</summary>
     /// <exception cref="ExportException">The forward cannot be recorded; the message names the block path.</exception>
-    public static ModelProto Export(Block model, ExportOptions options)
+    public static ModelProto Export(Block model, ExportOptions options) => Record(model, options, external: null);
+
+    private static ModelProto Record(Block model, ExportOptions options, ExternalDataWriter? external)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,7 +47,7 @@ public static class OnnxExporter
                 var result = model.Call(Value.Symbolic(input));
                 output = result.IsSymbolic ? result.Symbol : graph.UseTensor(result.Tensor);
             }
-            return Assemble(model, options, graph, input, output);
+            return Assemble(model, options, graph, input, output, external);
         }
         finally
         {
@@ -53,16 +55,32 @@ public static class OnnxExporter
         }
     }
 
-    /// <summary>Exports and writes the model to <paramref name="path"/> atomically; returns the model.</summary>
+    /// <summary>
+    /// Exports and writes the model to <paramref name="path"/> atomically; returns the model. With
+    /// <see cref="ExportOptions.ExternalDataThreshold"/> set — or automatically when the weights
+    /// would pass protobuf's 2 GB limit — large initializers are streamed straight from the
+    /// parameters into a data file beside the model (see <see cref="ExternalDataWriter"/>).
+    /// </summary>
     public static ModelProto Save(Block model, ExportOptions options, string path)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(path);
-        var proto = Export(model, options);
-        AtomicFile.WriteAllBytes(path, proto.ToByteArray());
+        var threshold = options.ExternalDataThreshold
+                        ?? (model.state_dict().Values.Sum(t => t.NumberOfElements * t.ElementSize) > ExternalDataWriter.InlineLimit ? 1 << 20 : null);
+        if (threshold is null)
+        {
+            var inline = Export(model, options);
+            AtomicFile.WriteAllBytes(path, inline.ToByteArray());
+            return inline;
+        }
+        var external = new ExternalDataWriter(threshold.Value);
+        var proto = Record(model, options, external);
+        external.Write(path, proto);
         return proto;
     }
 
-    private static ModelProto Assemble(Block model, ExportOptions options, GraphRecorder recorder, SymbolicTensor input, SymbolicTensor output)
+    private static ModelProto Assemble(Block model, ExportOptions options, GraphRecorder recorder, SymbolicTensor input, SymbolicTensor output, ExternalDataWriter? external)
     {
         var nodes = recorder.Nodes.ToList();
         if (options.OutputName == input.Name || recorder.UsedInitializers.Any(u => u.Key == options.OutputName))
@@ -74,10 +92,25 @@ public static class OnnxExporter
         graph.Input.Add(ValueInfos.Of(input.Name, input));
         graph.Output.Add(ValueInfos.Of(options.OutputName, output));
 
-        // Initializers in state-dict order, whatever order the forward used them in.
+        // Initializers in state-dict order, whatever order the forward used them in. The weights hash
+        // covers each one as serialized inline, whether it ends up inline or in an external file.
         var order = model.state_dict().Keys.Select((key, index) => (key, index)).ToDictionary(p => p.key, p => p.index, StringComparer.Ordinal);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long inlineBytes = 0;
         foreach (var (key, tensor) in recorder.UsedInitializers.OrderBy(u => order.GetValueOrDefault(u.Key, int.MaxValue)).ThenBy(u => u.Key, StringComparer.Ordinal))
-            graph.Initializer.Add(TensorConvert.ToHost(tensor).ToProto(key));
+        {
+            if (external is not null && external.TryAdd(key, tensor, hash) is { } reference)
+            {
+                graph.Initializer.Add(reference);
+                continue;
+            }
+            var initializer = TensorConvert.ToHost(tensor).ToProto(key);
+            inlineBytes += initializer.RawData.Length;
+            if (inlineBytes > ExternalDataWriter.InlineLimit)
+                throw new ExportException($"the initializers hold over {ExternalDataWriter.InlineLimit} bytes, past protobuf's 2 GB limit for one message; save with ExportOptions.ExternalDataThreshold (CLI: --external-data-threshold)");
+            hash.AppendData(initializer.ToByteArray());
+            graph.Initializer.Add(initializer);
+        }
 
         var proto = new ModelProto
         {
@@ -87,7 +120,7 @@ public static class OnnxExporter
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
-        proto.MetadataProps.Add(new StringStringEntryProto { Key = WeightsHashKey, Value = WeightsHash(graph) });
+        proto.MetadataProps.Add(new StringStringEntryProto { Key = WeightsHashKey, Value = Convert.ToHexStringLower(hash.GetHashAndReset()) });
         return proto;
     }
 
@@ -107,7 +140,7 @@ public static class OnnxExporter
         nodes.Add(identity);
     }
 
-    /// <summary>SHA-256 over each initializer's serialized TensorProto, in graph order.</summary>
+    /// <summary>SHA-256 over each initializer's serialized TensorProto, in graph order (for graphs with inline initializers).</summary>
     public static string WeightsHash(GraphProto graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
