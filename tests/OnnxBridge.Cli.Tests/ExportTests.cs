@@ -28,7 +28,7 @@ public sealed class ExportTests
     {
         using var temp = new TempFolder();
         random.manual_seed(5);
-        var net = ChapterNetworks.FirstNet();
+        var net = Samples.Chapter.Blocks.ChapterNetworks.FirstNet();
         net.Build(InputSpec.Parse("input:float32[batch,20]"));
         StateDicts.Save(net, temp.File("mlp.pt"));
 
@@ -45,22 +45,37 @@ public sealed class ExportTests
         OnnxChecker.AssertValid(temp.File("repo/mlp/1/model.onnx"));
     }
 
+    private static IEnumerable<object[]> ChapterNetworksWithInputs()
+    {
+        yield return ["sequential", (Func<Core.Blocks.Block>)Samples.Chapter.Blocks.ChapterNetworks.FirstNet, 20L];
+        yield return ["mlp", (Func<Core.Blocks.Block>)(() => new Mlp()), 20L];
+        yield return ["my-sequential", (Func<Core.Blocks.Block>)(() => new MySequential(new Core.Layers.Linear(256), new Core.Layers.ReLU(), new Core.Layers.Linear(10))), 20L];
+        yield return ["fixed-hidden-mlp", (Func<Core.Blocks.Block>)(() => new FixedHiddenMlp()), 20L];
+        yield return ["chimera", (Func<Core.Blocks.Block>)Samples.Chapter.Blocks.ChapterNetworks.Chimera, 20L];
+        yield return ["rgnet", (Func<Core.Blocks.Block>)Samples.Chapter.Blocks.ChapterNetworks.RgNet, 4L];
+        yield return ["tied", (Func<Core.Blocks.Block>)(() => Samples.Chapter.Blocks.ChapterNetworks.TiedNet(out _)), 4L];
+        yield return ["centered", (Func<Core.Blocks.Block>)(() => new Core.Blocks.Sequential(new Core.Layers.Linear(128), new CenteredLayer())), 8L];
+        yield return ["my-linear", (Func<Core.Blocks.Block>)(() => new Core.Blocks.Sequential(new MyLinear(64, 8), new MyLinear(8, 1))), 64L];
+    }
+
     [TestMethod]
-    public void Export_PluginBlocks_GiveTheSameBytesAsExportingFromCode()
+    [DynamicData(nameof(ChapterNetworksWithInputs))]
+    public void Export_ChapterNetwork_FromFileAndWeights_GivesTheSameBytesAsExportingFromCode(string name, Func<Core.Blocks.Block> make, long features)
     {
         using var temp = new TempFolder();
         random.manual_seed(6);
-        var chimera = ChapterNetworks.Chimera();
-        var options = new ExportOptions(InputSpec.Parse("input:float32[batch,20]"));
-        var fromCode = OnnxExporter.Export(chimera, options).ToByteArray();
-        File.WriteAllText(temp.File("chimera.json"), ArchitectureJson.ToJson(chimera));
-        StateDicts.Save(chimera, temp.File("chimera.safetensors"));
+        var network = make();
+        var input = $"input:float32[batch,{features}]";
+        var options = new ExportOptions(InputSpec.Parse(input));
+        var fromCode = OnnxExporter.Export(network, options).ToByteArray();
+        File.WriteAllText(temp.File("net.json"), ArchitectureJson.ToJson(network));
+        StateDicts.Save(network, temp.File("net.safetensors"));
 
-        var (exitCode, output, error) = CliRunner.Run("export", "--model", temp.File("chimera.json"), "--assembly", Plugin,
-            "--weights", temp.File("chimera.safetensors"), "--input", "input:float32[batch,20]", "--out", temp.File("chimera.onnx"));
+        var (exitCode, output, error) = CliRunner.Run("export", "--model", temp.File("net.json"), "--assembly", Plugin,
+            "--weights", temp.File("net.safetensors"), "--input", input, "--out", temp.File("net.onnx"));
 
         Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
-        CollectionAssert.AreEqual(fromCode, File.ReadAllBytes(temp.File("chimera.onnx")));
+        CollectionAssert.AreEqual(fromCode, File.ReadAllBytes(temp.File("net.onnx")), $"{name}: the CLI exported different bytes");
     }
 
     [TestMethod]
@@ -117,17 +132,22 @@ public sealed class ExportTests
     }
 
     [TestMethod]
-    public void Export_AsSeparateProcess_ThenVerify()
+    public void Export_SpecAndWeightsAsSeparateProcess_ThenVerify()
     {
         using var temp = new TempFolder();
         var program = Path.Combine(AppContext.BaseDirectory, "onnxbridge.dll");
 
-        var export = RunProcess(program, "export", "--model", RepoFile("samples", "architectures", "tied.json"), "--input", "input:float32[batch,4]",
-            "--repository", temp.File("repo"), "--name", "tied", "--bundle", temp.File("bundle"), "--verify");
+        var tied = Samples.Chapter.Blocks.ChapterNetworks.TiedNet(out _);
+        tied.Build(InputSpec.Parse("input:float32[batch,4]"));
+        StateDicts.Save(tied, temp.File("tied.pt"));
+
+        var export = RunProcess(program, "export", "--model", RepoFile("samples", "architectures", "tied.json"), "--weights", temp.File("tied.pt"),
+            "--input", "input:float32[batch,4]", "--repository", temp.File("repo"), "--name", "tied", "--bundle", temp.File("bundle"), "--verify");
         var verify = RunProcess(program, "verify", temp.File("bundle"));
 
         Assert.AreEqual(0, export.ExitCode, export.Output);
         Assert.AreEqual(0, verify.ExitCode, verify.Output);
+        Assert.IsTrue(File.Exists(temp.File("repo/tied/config.pbtxt")));
         StringAssert.Contains(verify.Output, "verify: 1 passed, 0 failed, 0 could not run");
     }
 
