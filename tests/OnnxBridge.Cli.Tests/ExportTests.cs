@@ -93,6 +93,21 @@ public sealed class ExportTests
     }
 
     [TestMethod]
+    public void Export_Json_DescribesWhatWasWrittenAndTheParity()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--model", RepoFile("samples", "architectures", "mlp.json"), "--input", "input:float32[batch,20]",
+            "--out", temp.File("mlp.onnx"), "--verify", "--json");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        Assert.AreEqual(temp.File("mlp.onnx"), json.RootElement.GetProperty("out").GetString());
+        Assert.AreEqual(64, json.RootElement.GetProperty("weightsSha256").GetString()!.Length);
+        Assert.IsTrue(json.RootElement.GetProperty("parity").GetProperty("passed").GetBoolean());
+    }
+
+    [TestMethod]
     public void Export_TypeFromAPlugin_WithSeededInitialization()
     {
         using var temp = new TempFolder();

@@ -47,6 +47,23 @@ public sealed class VerifyAndBenchTests
     }
 
     [TestMethod]
+    public void Verify_Json_ListsEveryCaseAndTheSummary()
+    {
+        using var temp = new TempFolder();
+        var bundle = MakeBundle(temp);
+
+        var (exitCode, output, _) = CliRunner.Run("verify", bundle, temp.File("missing"), "--json");
+
+        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        Assert.AreEqual(1, json.RootElement.GetProperty("passed").GetInt32());
+        Assert.AreEqual(1, json.RootElement.GetProperty("errors").GetInt32());
+        var cases = json.RootElement.GetProperty("cases");
+        Assert.AreEqual("pass", cases[0].GetProperty("status").GetString());
+        StringAssert.Contains(cases[1].GetProperty("error").GetString(), "model.onnx is missing");
+    }
+
+    [TestMethod]
     public void Verify_FolderWithoutModel_FailsWithExitCodeTwo()
     {
         using var temp = new TempFolder();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
 using OnnxBridge.Core.Architecture;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Export;
@@ -25,7 +26,7 @@ internal static class ExportCommand
     internal sealed record Settings(
         string? Model, string[] Assemblies, string? Type, string? Weights, long Seed, string[] Inputs, int Opset,
         string? Out, string? Bundle, bool Verify, string? Repository, string? Name, int Version, int MaxBatch, ExecutionProviderPolicy Policy,
-        long? ExternalDataThreshold = null);
+        long? ExternalDataThreshold = null, bool Json = false);
 
     private sealed class UsageException(string message) : Exception(message);
 
@@ -47,17 +48,18 @@ internal static class ExportCommand
         var maxBatch = new Option<int>("--max-batch") { Description = "Triton max_batch_size when the model has a symbolic batch dimension", DefaultValueFactory = _ => 64 };
         var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
         var external = new Option<long?>("--external-data-threshold") { Description = "initializers of at least this many bytes go to a data file beside --out (streamed; automatic past 2 GB)" };
+        var json = new Option<bool>("--json") { Description = "print one JSON document describing what was written (and the parity result) instead of text" };
         var command = new Command("export", "Export a network to ONNX from an architecture file and weights, with an optional parity check and a Triton-style repository.\n\n" +
                                             "Example: onnxbridge export --model samples/architectures/mlp.json --weights mlp.safetensors --input input:float32[batch,20] --out mlp.onnx --bundle mlp-bundle --verify\n" +
                                             "Example: onnxbridge export --model net.json --assembly MyBlocks.dll --input x:float32[batch,8] --repository models --name net")
         {
-            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external,
+            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external, json,
         };
         command.SetAction(result => Run(new Settings(
                 result.GetValue(model), result.GetValue(assembly)!, result.GetValue(type), result.GetValue(weights), result.GetValue(seed),
                 result.GetValue(input)!, result.GetValue(opset), result.GetValue(output), result.GetValue(bundle), result.GetValue(verify),
                 result.GetValue(repository), result.GetValue(name), result.GetValue(version), result.GetValue(maxBatch), result.GetValue(ep),
-                result.GetValue(external)),
+                result.GetValue(external), result.GetValue(json)),
             result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
         return command;
     }
@@ -84,18 +86,32 @@ internal static class ExportCommand
             if (s.ExternalDataThreshold is not null && s.Out is null) throw new UsageException("--external-data-threshold writes a data file beside --out: give --out");
             // With --out the weights may stream to external data; the repository and bundle keep them inline.
             var model = s.Out is not null ? OnnxExporter.Save(block, options, s.Out) : OnnxExporter.Export(block, options);
-            var c = CultureInfo.InvariantCulture;
-            output.WriteLine(string.Create(c, $"exported {block.GetName()}: IR {model.IrVersion}, opset {s.Opset}, {model.Graph.Node.Count} nodes, {model.Graph.Initializer.Count} initializers, weights sha256 {model.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value[..16]}…"));
-            if (s.Out is not null) output.WriteLine($"wrote {s.Out}");
+            var written = new ExportResult(block.GetName(), model.IrVersion, s.Opset, model.Graph.Node.Count, model.Graph.Initializer.Count,
+                model.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value);
+            var text = s.Json ? TextWriter.Null : output;
+            text.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {written.Block}: IR {written.IrVersion}, opset {written.Opset}, {written.Nodes} nodes, {written.Initializers} initializers, weights sha256 {written.WeightsSha256[..16]}…"));
+            if (s.Out is not null)
+            {
+                written = written with { Out = s.Out };
+                text.WriteLine($"wrote {s.Out}");
+            }
             if (s.Repository is not null)
             {
                 var inline = s.Out is not null && model.Graph.Initializer.Any(i => i.DataLocation == Onnx.Proto.TensorProto.Types.DataLocation.External)
                     ? OnnxExporter.Export(block, options) : model;
-                output.WriteLine($"wrote {ModelRepository.Write(s.Repository, s.Name!, s.Version, inline, s.MaxBatch)} and its config.pbtxt");
+                written = written with { RepositoryModel = ModelRepository.Write(s.Repository, s.Name!, s.Version, inline, s.MaxBatch) };
+                text.WriteLine($"wrote {written.RepositoryModel} and its config.pbtxt");
             }
 
-            if (s.Bundle is null && !s.Verify) return OnnxBridgeCli.Success;
-            return CheckParity(block, options, s, output);
+            var exitCode = OnnxBridgeCli.Success;
+            if (s.Bundle is not null || s.Verify)
+            {
+                var report = CheckParity(block, options, s, text);
+                written = written with { Bundle = s.Bundle, Parity = new ParityResult(report.Passed, report.Provider, report.MaxAbsoluteError, report.MaxRelativeError) };
+                if (!report.Passed && s.Verify) exitCode = OnnxBridgeCli.CheckFailed;
+            }
+            if (s.Json) output.WriteLine(JsonSerializer.Serialize(written, JsonOptions));
+            return exitCode;
         }
         catch (Exception e) when (e is UsageException or FormatException or ArchitectureException or StateDictException or SafetensorsException
                                       or PyTorchFileException or TorchSharpDatException or ExportException or ExecutionProviderException
@@ -106,7 +122,7 @@ internal static class ExportCommand
         }
     }
 
-    private static int CheckParity(Block block, ExportOptions options, Settings s, TextWriter output)
+    private static ParityReport CheckParity(Block block, ExportOptions options, Settings s, TextWriter output)
     {
         var folder = s.Bundle ?? Path.Combine(Path.GetTempPath(), $"onnxbridge-export-{Environment.ProcessId}");
         try
@@ -121,13 +137,35 @@ internal static class ExportCommand
                 AtomicFile.WriteAllBytes(Path.Combine(folder, "parity.txt"), System.Text.Encoding.UTF8.GetBytes(report.Format() + Environment.NewLine));
                 output.WriteLine($"wrote parity bundle {folder} (re-check anywhere: onnxbridge verify {folder})");
             }
-            return report.Passed || !s.Verify ? OnnxBridgeCli.Success : OnnxBridgeCli.CheckFailed;
+            return report;
         }
         finally
         {
             if (s.Bundle is null && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>What an export wrote, for <c>--json</c>.</summary>
+    private sealed record ExportResult(string Block, long IrVersion, int Opset, int Nodes, int Initializers, string WeightsSha256)
+    {
+        public string? Out { get; init; }
+
+        public string? RepositoryModel { get; init; }
+
+        public string? Bundle { get; init; }
+
+        public ParityResult? Parity { get; init; }
+    }
+
+    private sealed record ParityResult(bool Passed, string Provider, double MaxAbsoluteError, double MaxRelativeError);
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     private static Assembly LoadAssembly(string path)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using OnnxBridge.Runtime.Parity;
 using OnnxBridge.Runtime.Sessions;
@@ -21,29 +22,33 @@ internal static class VerifyCommand
         var atol = new Option<double>("--atol") { Description = "absolute tolerance", DefaultValueFactory = _ => Tolerance.Float32.Absolute };
         var rtol = new Option<double>("--rtol") { Description = "relative tolerance", DefaultValueFactory = _ => Tolerance.Float32.Relative };
         var brief = new Option<bool>("--brief") { Description = "one line per case instead of a table" };
+        var json = new Option<bool>("--json") { Description = "print one JSON document (cases and summary) instead of text" };
         var command = new Command("verify", "Run ONNX test cases (parity bundles, onnx's backend test data) under ONNX Runtime and compare with their recorded outputs.\n\n" +
                                             "Example: onnxbridge verify artifacts/bundles/mlp --ep auto\n" +
                                             "Example: onnxbridge verify /usr/share/libonnx-testdata/data/node/* --brief")
         {
-            folders, ep, device, atol, rtol, brief,
+            folders, ep, device, atol, rtol, brief, json,
         };
         command.SetAction(result =>
         {
+            var asJson = result.GetValue(json);
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
+            // In JSON mode the provider notes go to stderr, so stdout stays one document.
+            var log = asJson ? (Action<string>)error.WriteLine : output.WriteLine;
             var tolerance = new Tolerance(result.GetValue(atol), result.GetValue(rtol));
-            int passed = 0, failed = 0, errors = 0;
+            var cases = new List<CaseResult>();
             foreach (var folder in result.GetValue(folders)!)
             {
                 try
                 {
-                    var report = BundleVerifier.Verify(folder, result.GetValue(ep), tolerance, result.GetValue(device), output.WriteLine);
+                    var report = BundleVerifier.Verify(folder, result.GetValue(ep), tolerance, result.GetValue(device), log);
+                    cases.Add(new CaseResult(folder, report.Passed ? "pass" : "fail", report.Provider, report.MaxAbsoluteError, report.MaxRelativeError, null));
+                    if (asJson) continue;
                     if (result.GetValue(brief))
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(report.Passed ? "PASS" : "FAIL")}  {folder}  max |Δ| {report.MaxAbsoluteError:0.0e+0}"));
                     else
                         output.WriteLine(report.Format());
-                    if (report.Passed) passed++;
-                    else failed++;
                 }
                 catch (ExecutionProviderException e)
                 {
@@ -52,15 +57,32 @@ internal static class VerifyCommand
                 }
                 catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or OnnxRuntimeException or ArgumentException)
                 {
-                    errors++;
-                    output.WriteLine($"ERROR {folder}  {e.GetType().Name}: {FirstLine(e.Message)}");
+                    var reason = $"{e.GetType().Name}: {FirstLine(e.Message)}";
+                    cases.Add(new CaseResult(folder, "error", null, null, null, reason));
+                    if (!asJson) output.WriteLine($"ERROR {folder}  {reason}");
                 }
             }
-            output.WriteLine($"verify: {passed} passed, {failed} failed, {errors} could not run");
+            var (passed, failed, errors) = (cases.Count(c => c.Status == "pass"), cases.Count(c => c.Status == "fail"), cases.Count(c => c.Status == "error"));
+            if (asJson)
+                output.WriteLine(JsonSerializer.Serialize(new { passed, failed, errors, tolerance = new { tolerance.Absolute, tolerance.Relative }, cases }, JsonOptions));
+            else
+                output.WriteLine($"verify: {passed} passed, {failed} failed, {errors} could not run");
             return failed == 0 && errors == 0 ? OnnxBridgeCli.Success : errors > 0 && failed == 0 ? OnnxBridgeCli.Error : OnnxBridgeCli.CheckFailed;
         });
         return command;
     }
 
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+
+    /// <summary>One case in <c>--json</c> output.</summary>
+    private sealed record CaseResult(string Folder, string Status, string? Provider, double? MaxAbsoluteError, double? MaxRelativeError, string? Error);
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // console output, not HTML
+        // A case that could not be compared reports an infinite error.
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 }
