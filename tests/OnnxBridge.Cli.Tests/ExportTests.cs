@@ -105,6 +105,7 @@ public sealed class ExportTests
         Assert.AreEqual(temp.File("mlp.onnx"), json.RootElement.GetProperty("out").GetString());
         Assert.AreEqual(64, json.RootElement.GetProperty("weightsSha256").GetString()!.Length);
         Assert.IsTrue(json.RootElement.GetProperty("parity").GetProperty("passed").GetBoolean());
+        StringAssert.Contains(CliRunner.Run("inspect", temp.File("mlp.onnx")).Output, "metadata:     onnxbridge.parity = PASS: max |Δ| ");
     }
 
     [TestMethod]

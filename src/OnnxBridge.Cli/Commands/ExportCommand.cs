@@ -30,6 +30,9 @@ internal static class ExportCommand
 
     private sealed class UsageException(string message) : Exception(message);
 
+    /// <summary>The metadata key under which an export with --bundle or --verify records the parity outcome.</summary>
+    public const string ParityMetadataKey = "onnxbridge.parity";
+
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "architecture file (JSON, see docs/architecture.schema.json)" };
@@ -109,6 +112,11 @@ internal static class ExportCommand
                 var report = CheckParity(block, options, s, text);
                 written = written with { Bundle = s.Bundle, Parity = new ParityResult(report.Passed, report.Provider, report.MaxAbsoluteError, report.MaxRelativeError) };
                 if (!report.Passed && s.Verify) exitCode = OnnxBridgeCli.CheckFailed;
+                // Record the outcome in the written model, where `inspect` shows it.
+                var record = string.Create(CultureInfo.InvariantCulture,
+                    $"{(report.Passed ? "PASS" : "FAIL")}: max |Δ| {report.MaxAbsoluteError:0.00e+0}, max rel {report.MaxRelativeError:0.00e+0} on {report.Provider}, {report.Tolerance}, batch 1 and 7");
+                model.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = ParityMetadataKey, Value = record });
+                if (s.Out is not null) AtomicFile.WriteAllBytes(s.Out, Google.Protobuf.MessageExtensions.ToByteArray(model));
             }
             if (s.Json) output.WriteLine(JsonSerializer.Serialize(written, JsonOptions));
             return exitCode;
