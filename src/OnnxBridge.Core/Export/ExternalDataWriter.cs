@@ -26,62 +26,78 @@ internal sealed partial class ExternalDataWriter(long threshold)
     private readonly List<(TensorProto Proto, Tensor Tensor)> _entries = [];
 
     /// <summary>
-    /// Takes <paramref name="tensor"/> when it has at least the threshold's bytes: returns the
-    /// initializer without data (filled in by <see cref="Write"/>) after adding it, serialized as if
-    /// inline, to <paramref name="hash"/>. Returns null for a tensor that stays inline.
+    /// Takes <paramref name="tensor"/> when it has at least the threshold's bytes: returns its
+    /// initializer without data, filled in by <see cref="Write"/>. Returns null for a tensor that stays inline.
     /// </summary>
-    public TensorProto? TryAdd(string key, Tensor tensor, IncrementalHash hash)
+    public TensorProto? TryAdd(string key, Tensor tensor)
     {
-        var bytes = tensor.NumberOfElements * tensor.ElementSize;
-        if (bytes < threshold) return null;
+        if (tensor.NumberOfElements * tensor.ElementSize < threshold) return null;
         var proto = new TensorProto { Name = key, DataType = (int)DTypes.ToOnnx(tensor.dtype) };
         proto.Dims.AddRange(tensor.shape);
-        // Inline, raw_data (field 9) would follow these fields: hash them, then its tag, length and bytes.
-        hash.AppendData(proto.ToByteArray());
-        var header = new byte[11];
-        var stream = new CodedOutputStream(header);
-        stream.WriteTag(9, WireFormat.WireType.LengthDelimited);
-        stream.WriteLength((int)bytes);
-        stream.Flush();
-        hash.AppendData(header, 0, (int)stream.Position);
-        WithBytes(tensor, span => hash.AppendData(span));
         _entries.Add((proto, tensor));
         return proto;
     }
 
-    /// <summary>Writes the data file and then the model; removes data files of earlier exports of this model.</summary>
+    /// <summary>
+    /// In one pass over the weights: writes the data file and computes the weights hash (each
+    /// initializer as it would be serialized inline, so the hash does not depend on where the weights
+    /// live); then names the data file after the hash, writes the model, and removes data files of
+    /// earlier exports of this model.
+    /// </summary>
     public void Write(string modelPath, ModelProto model)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
         var modelName = Path.GetFileName(modelPath);
-        var weightsHash = model.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value;
-        var location = $"{modelName}.{weightsHash[..16]}.data";
+        var tensorOf = new Dictionary<TensorProto, Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var (proto, tensor) in _entries) tensorOf[proto] = tensor;
+        var offsets = new Dictionary<TensorProto, long>(ReferenceEqualityComparer.Instance);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
-        long offset = 0;
-        var offsets = new List<long>(_entries.Count);
-        foreach (var (proto, tensor) in _entries)
-        {
-            offset = (offset + Alignment - 1) / Alignment * Alignment;
-            offsets.Add(offset);
-            var length = tensor.NumberOfElements * tensor.ElementSize;
-            proto.DataLocation = TensorProto.Types.DataLocation.External;
-            proto.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
-            proto.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
-            proto.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(CultureInfo.InvariantCulture) });
-            offset += length;
-        }
-
-        AtomicFile.Write(Path.Combine(folder, location), stream =>
+        // The partial file is complete and flushed before it is renamed to its final, hash-derived name.
+        var partial = Path.Combine(folder, modelName + ".data.partial");
+        AtomicFile.Write(partial, stream =>
         {
             long position = 0;
-            for (int i = 0; i < _entries.Count; i++)
+            foreach (var initializer in model.Graph.Initializer)
             {
-                var padding = offsets[i] - position;
-                if (padding > 0) stream.Write(new byte[padding]);
-                WithBytes(_entries[i].Tensor, span => stream.Write(span));
-                position = offsets[i] + _entries[i].Tensor.NumberOfElements * _entries[i].Tensor.ElementSize;
+                if (!tensorOf.TryGetValue(initializer, out var tensor))
+                {
+                    hash.AppendData(initializer.ToByteArray());
+                    continue;
+                }
+                var length = tensor.NumberOfElements * tensor.ElementSize;
+                var offset = (position + Alignment - 1) / Alignment * Alignment;
+                if (offset > position) stream.Write(new byte[offset - position]);
+                // Inline, raw_data (field 9) would follow the fields set so far: hash them, then its tag, length and bytes.
+                hash.AppendData(initializer.ToByteArray());
+                var header = new byte[11];
+                var coded = new CodedOutputStream(header);
+                coded.WriteTag(9, WireFormat.WireType.LengthDelimited);
+                coded.WriteLength((int)length);
+                coded.Flush();
+                hash.AppendData(header, 0, (int)coded.Position);
+                WithBytes(tensor, span =>
+                {
+                    hash.AppendData(span);
+                    stream.Write(span);
+                });
+                offsets[initializer] = offset;
+                position = offset + length;
             }
         });
+
+        var weightsHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var location = $"{modelName}.{weightsHash[..16]}.data";
+        File.Move(partial, Path.Combine(folder, location), overwrite: true);
+        foreach (var (initializer, offset) in offsets)
+        {
+            var tensor = tensorOf[initializer];
+            initializer.DataLocation = TensorProto.Types.DataLocation.External;
+            initializer.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+            initializer.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
+            initializer.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = (tensor.NumberOfElements * tensor.ElementSize).ToString(CultureInfo.InvariantCulture) });
+        }
+        model.MetadataProps.Add(new StringStringEntryProto { Key = OnnxExporter.WeightsHashKey, Value = weightsHash });
         AtomicFile.WriteAllBytes(modelPath, model.ToByteArray());
 
         foreach (var stale in Directory.EnumerateFiles(folder, modelName + ".*.data"))

@@ -92,14 +92,12 @@ public static class OnnxExporter
         graph.Input.Add(ValueInfos.Of(input.Name, input));
         graph.Output.Add(ValueInfos.Of(options.OutputName, output));
 
-        // Initializers in state-dict order, whatever order the forward used them in. The weights hash
-        // covers each one as serialized inline, whether it ends up inline or in an external file.
+        // Initializers in state-dict order, whatever order the forward used them in.
         var order = model.state_dict().Keys.Select((key, index) => (key, index)).ToDictionary(p => p.key, p => p.index, StringComparer.Ordinal);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long inlineBytes = 0;
         foreach (var (key, tensor) in recorder.UsedInitializers.OrderBy(u => order.GetValueOrDefault(u.Key, int.MaxValue)).ThenBy(u => u.Key, StringComparer.Ordinal))
         {
-            if (external is not null && external.TryAdd(key, tensor, hash) is { } reference)
+            if (external is not null && external.TryAdd(key, tensor) is { } reference)
             {
                 graph.Initializer.Add(reference);
                 continue;
@@ -108,7 +106,6 @@ public static class OnnxExporter
             inlineBytes += initializer.RawData.Length;
             if (inlineBytes > ExternalDataWriter.InlineLimit)
                 throw new ExportException($"the initializers hold over {ExternalDataWriter.InlineLimit} bytes, past protobuf's 2 GB limit for one message; save with ExportOptions.ExternalDataThreshold (CLI: --external-data-threshold)");
-            hash.AppendData(initializer.ToByteArray());
             graph.Initializer.Add(initializer);
         }
 
@@ -120,7 +117,8 @@ public static class OnnxExporter
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
-        proto.MetadataProps.Add(new StringStringEntryProto { Key = WeightsHashKey, Value = Convert.ToHexStringLower(hash.GetHashAndReset()) });
+        // With external data the hash is computed while the data file is written (ExternalDataWriter.Write).
+        if (external is null) proto.MetadataProps.Add(new StringStringEntryProto { Key = WeightsHashKey, Value = WeightsHash(graph) });
         return proto;
     }
 
