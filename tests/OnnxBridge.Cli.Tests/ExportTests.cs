@@ -109,6 +109,24 @@ public sealed class ExportTests
     }
 
     [TestMethod]
+    public void Export_TwoInputPluginBlock_WithTwoInputs_PassesParity()
+    {
+        using var temp = new TempFolder();
+        var plugin = Path.Combine(AppContext.BaseDirectory, "PluginBlocks.dll");
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--type", "OnnxBridge.Tests.PluginBlocks.TwoTowers", "--assembly", plugin,
+            "--input", "left:float32[batch,4]", "--input", "right:float32[batch,3]", "--out", temp.File("towers.onnx"),
+            "--repository", temp.File("repo"), "--name", "towers", "--bundle", temp.File("bundle"), "--verify");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        StringAssert.Contains(output, "overall: PASS");
+        var config = File.ReadAllText(temp.File("repo/towers/config.pbtxt"));
+        StringAssert.Contains(config, "name: \"left\"");
+        StringAssert.Contains(config, "name: \"right\"");
+        OnnxChecker.AssertValid(temp.File("towers.onnx"));
+    }
+
+    [TestMethod]
     public void Export_TypeFromAPlugin_WithSeededInitialization()
     {
         using var temp = new TempFolder();
@@ -123,7 +141,8 @@ public sealed class ExportTests
 
     [TestMethod]
     [DataRow(new[] { "--input", "input:float32[batch,20]", "--out", "x.onnx" }, "give exactly one of --model (an architecture file) and --type")]
-    [DataRow(new[] { "--model", "mlp.json", "--out", "x.onnx" }, "give exactly one --input (name:dtype[dims]); got 0")]
+    [DataRow(new[] { "--model", "mlp.json", "--out", "x.onnx" }, "give --input name:dtype[dims] (once per graph input, in the order the forward takes them)")]
+    [DataRow(new[] { "--model", "mlp.json", "--input", "a:float32[batch,20]", "--input", "b:float32[batch,20]", "--out", "x.onnx" }, "Sequential takes one input, but 2 were declared; a block with several inputs derives from MultiInputBlock")]
     [DataRow(new[] { "--model", "mlp.json", "--input", "input:float32[batch,20]" }, "say where the model goes: --out, --repository or --bundle")]
     [DataRow(new[] { "--model", "mlp.json", "--input", "input[batch]", "--out", "x.onnx" }, "input spec 'input[batch]' is not of the form name:dtype[dim,...]")]
     [DataRow(new[] { "--model", "chimera.json", "--input", "input:float32[batch,20]", "--out", "x.onnx" }, "unknown block type 'OnnxBridge.Samples.Chapter.Blocks.NestMlp'")]

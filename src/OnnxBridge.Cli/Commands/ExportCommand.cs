@@ -40,7 +40,7 @@ internal static class ExportCommand
         var type = new Option<string?>("--type") { Description = "instead of --model: a Block type with a parameterless constructor, or a type with a static Create() returning a Block" };
         var weights = new Option<string?>("--weights") { Description = "state dict to load (.safetensors, .pt/.pth/.bin, .dat); without it parameters are initialized with --seed" };
         var seed = new Option<long>("--seed") { Description = "seed for initialization and for the parity inputs", DefaultValueFactory = _ => 0 };
-        var input = new Option<string[]>("--input") { Description = "graph input as name:dtype[dims], named dims stay symbolic, e.g. input:float32[batch,20]", DefaultValueFactory = _ => [] };
+        var input = new Option<string[]>("--input") { Description = "graph input as name:dtype[dims], named dims stay symbolic, e.g. input:float32[batch,20]; repeat it for a block with several inputs", DefaultValueFactory = _ => [] };
         var opset = new Option<int>("--opset") { Description = $"ONNX opset ({ExportOptions.MinOpset}..{ExportOptions.MaxOpset}); above 17 needs a newer checker than onnx 1.12", DefaultValueFactory = _ => ExportOptions.DefaultOpset };
         var output = new Option<string?>("--out") { Description = "where to write model.onnx" };
         var bundle = new Option<string?>("--bundle") { Description = "also write a parity bundle (ONNX test-case layout) with TorchSharp outputs and the parity report" };
@@ -72,20 +72,20 @@ internal static class ExportCommand
         try
         {
             if ((s.Model is null) == (s.Type is null)) throw new UsageException("give exactly one of --model (an architecture file) and --type (a type in a plugin assembly)");
-            if (s.Inputs.Length != 1) throw new UsageException($"give exactly one --input (name:dtype[dims]); got {s.Inputs.Length}");
+            if (s.Inputs.Length == 0) throw new UsageException("give --input name:dtype[dims] (once per graph input, in the order the forward takes them)");
             if (s.Out is null && s.Repository is null && s.Bundle is null) throw new UsageException("say where the model goes: --out, --repository or --bundle");
             if (s.Repository is not null && s.Name is null) throw new UsageException("--repository needs --name");
 
-            var spec = InputSpec.Parse(s.Inputs[0]);
+            var specs = s.Inputs.Select(InputSpec.Parse).ToArray();
             var assemblies = s.Assemblies.Select(LoadAssembly).ToList();
             random.manual_seed(s.Seed); // before construction: blocks with known shapes initialize in their constructors
             var block = s.Model is not null
                 ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), assemblies)
                 : CreateFromType(s.Type!, assemblies);
             if (s.Weights is not null) StateDicts.Load(block, s.Weights);
-            else block.Build(spec);
+            else block.Build(specs);
 
-            var options = new ExportOptions(spec) { Opset = s.Opset, ExternalDataThreshold = s.ExternalDataThreshold };
+            var options = new ExportOptions(specs[0], specs[1..]) { Opset = s.Opset, ExternalDataThreshold = s.ExternalDataThreshold };
             if (s.ExternalDataThreshold is not null && s.Out is null) throw new UsageException("--external-data-threshold writes a data file beside --out: give --out");
             // With --out the weights may stream to external data; the repository and bundle keep them inline.
             var model = s.Out is not null ? OnnxExporter.Save(block, options, s.Out) : OnnxExporter.Export(block, options);
@@ -136,7 +136,8 @@ internal static class ExportCommand
         try
         {
             // Two data sets: symbolic dimensions at 1 and at 7, so the check also exercises them.
-            var inputs = new[] { 1L, 7L }.Select(size => randn([.. options.Input.Shape.Select(d => d.Size ?? size)], DTypes.ToTorch(options.Input.ElementType))).ToArray();
+            var inputs = new[] { 1L, 7L }.Select(size => (IReadOnlyList<Tensor>)[.. options.Inputs.Select(spec =>
+                randn([.. spec.Shape.Select(d => d.Size ?? size)], DTypes.ToTorch(spec.ElementType)))]).ToArray();
             ParityBundle.Write(folder, block, options, inputs);
             var report = BundleVerifier.Verify(folder, s.Policy, Tolerance.Float32, log: output.WriteLine);
             output.WriteLine(report.Format());

@@ -45,7 +45,7 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     /// <summary>
     /// True once every parameter in this block and its children has a shape (deferred
     /// initialization: e.g. <c>Linear(10)</c> learns its input size on the first call or
-    /// <see cref="Build"/>).
+    /// <see cref="Build(InputSpec)"/>).
     /// </summary>
     public bool IsBuilt => !UnbuiltBlockPaths().Any();
 
@@ -64,17 +64,27 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     /// forward symbolically and returns the output shape (Keras's <c>model.build(input_shape)</c>).
     /// </summary>
     /// <exception cref="ExportException">A shape does not fit; the message names the block path.</exception>
-    public IReadOnlyList<Dim> Build(InputSpec input)
+    public IReadOnlyList<Dim> Build(InputSpec input) => Build([input]);
+
+    /// <summary>Like <see cref="Build(InputSpec)"/> for a <see cref="MultiInputBlock"/>: one spec per input, in order.</summary>
+    public IReadOnlyList<Dim> Build(params InputSpec[] inputs)
     {
-        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(inputs);
         using var noGrad = no_grad();
         var graph = new GraphRecorder(this);
         using (graph.Activate())
         {
-            var x = graph.AddInput(input.Name, input.ElementType, input.Shape);
-            return Call(Value.Symbolic(x)).Shape;
+            return CallRoot([.. inputs.Select(i => Value.Symbolic(graph.AddInput(i.Name, i.ElementType, i.Shape)))]).Shape;
         }
     }
+
+    /// <summary>Calls this block as the root of a trace with one value per declared input.</summary>
+    internal Value CallRoot(IReadOnlyList<Value> inputs) => this switch
+    {
+        MultiInputBlock multi => multi.Call(inputs),
+        _ when inputs.Count == 1 => Call(inputs[0]),
+        _ => throw new ExportException($"{GetType().Name} takes one input, but {inputs.Count} were declared; a block with several inputs derives from MultiInputBlock"),
+    };
 
     /// <summary>The forward computation, written against <see cref="Value"/>.</summary>
     protected abstract Value Forward(Value input);

@@ -14,15 +14,19 @@ public sealed record ExportOptions
     /// <summary>The highest opset we have checked our emitted operators against.</summary>
     public const int MaxOpset = 21;
 
-    /// <summary>Creates options for a network with one input.</summary>
-    public ExportOptions(InputSpec input)
+    /// <summary>Creates options for a network with one input (or several: a <see cref="Blocks.MultiInputBlock"/>).</summary>
+    public ExportOptions(InputSpec input, params InputSpec[] moreInputs)
     {
         ArgumentNullException.ThrowIfNull(input);
-        Input = input;
+        ArgumentNullException.ThrowIfNull(moreInputs);
+        Inputs = [input, .. moreInputs];
     }
 
-    /// <summary>The graph input: name, element type, shape with symbolic dimensions.</summary>
-    public InputSpec Input { get; init; }
+    /// <summary>The graph inputs, in the order the block's forward takes them.</summary>
+    public IReadOnlyList<InputSpec> Inputs { get; init; }
+
+    /// <summary>The first graph input: name, element type, shape with symbolic dimensions.</summary>
+    public InputSpec Input => Inputs[0];
 
     /// <summary>The graph output's name.</summary>
     public string OutputName { get; init; } = "output";

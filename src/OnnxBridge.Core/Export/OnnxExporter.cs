@@ -40,14 +40,15 @@ public static class OnnxExporter
         {
             using var noGrad = no_grad();
             var graph = new GraphRecorder(model);
-            SymbolicTensor input, output;
+            List<SymbolicTensor> inputs;
+            SymbolicTensor output;
             using (graph.Activate())
             {
-                input = graph.AddInput(options.Input.Name, options.Input.ElementType, options.Input.Shape);
-                var result = model.Call(Value.Symbolic(input));
+                inputs = [.. options.Inputs.Select(i => graph.AddInput(i.Name, i.ElementType, i.Shape))];
+                var result = model.CallRoot([.. inputs.Select(Value.Symbolic)]);
                 output = result.IsSymbolic ? result.Symbol : graph.UseTensor(result.Tensor);
             }
-            return Assemble(model, options, graph, input, output, external);
+            return Assemble(model, options, graph, inputs, output, external);
         }
         finally
         {
@@ -80,16 +81,16 @@ public static class OnnxExporter
         return proto;
     }
 
-    private static ModelProto Assemble(Block model, ExportOptions options, GraphRecorder recorder, SymbolicTensor input, SymbolicTensor output, ExternalDataWriter? external)
+    private static ModelProto Assemble(Block model, ExportOptions options, GraphRecorder recorder, IReadOnlyList<SymbolicTensor> inputs, SymbolicTensor output, ExternalDataWriter? external)
     {
         var nodes = recorder.Nodes.ToList();
-        if (options.OutputName == input.Name || recorder.UsedInitializers.Any(u => u.Key == options.OutputName))
+        if (inputs.Any(i => i.Name == options.OutputName) || recorder.UsedInitializers.Any(u => u.Key == options.OutputName))
             throw new ExportException($"the output name '{options.OutputName}' is already the name of the input or of an initializer; choose another OutputName");
         NameOutput(nodes, output, options.OutputName);
 
         var graph = new GraphProto { Name = options.GraphName ?? model.GetType().Name };
         graph.Node.AddRange(nodes);
-        graph.Input.Add(ValueInfos.Of(input.Name, input));
+        graph.Input.AddRange(inputs.Select(i => ValueInfos.Of(i.Name, i)));
         graph.Output.Add(ValueInfos.Of(options.OutputName, output));
 
         // Initializers in state-dict order, whatever order the forward used them in.

@@ -9,7 +9,7 @@ namespace OnnxBridge.Core.Layers;
 /// <summary>
 /// y = x·Wᵀ + b with PyTorch's layout and initialization (W is [out, in]; both drawn from
 /// U(-1/√in, 1/√in)). The input size may be left out: it is then taken from the first input, or
-/// from <see cref="Block.Build"/>, or from a state dict being loaded (deferred initialization).
+/// from <see cref="Block.Build(Values.InputSpec)"/>, or from a state dict being loaded (deferred initialization).
 /// </summary>
 public sealed class Linear : Block, IWeightedLayer
 {

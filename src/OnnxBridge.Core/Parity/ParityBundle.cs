@@ -19,25 +19,34 @@ public static class ParityBundle
     /// <param name="inputs">One data set per tensor; different batch sizes exercise the symbolic batch dimension.</param>
     public static ModelProto Write(string folder, Block model, ExportOptions options, IReadOnlyList<Tensor> inputs)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return Write(folder, model, options, [.. inputs.Select(i => (IReadOnlyList<Tensor>)[i])]);
+    }
+
+    /// <summary>As <see cref="Write(string, Block, ExportOptions, IReadOnlyList{Tensor})"/>, with one tensor per declared input in each data set.</summary>
+    public static ModelProto Write(string folder, Block model, ExportOptions options, IReadOnlyList<IReadOnlyList<Tensor>> dataSets)
+    {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Count == 0) throw new ArgumentException("a parity bundle needs at least one input", nameof(inputs));
+        ArgumentNullException.ThrowIfNull(dataSets);
+        if (dataSets.Count == 0) throw new ArgumentException("a parity bundle needs at least one data set", nameof(dataSets));
+        if (dataSets.FirstOrDefault(d => d.Count != options.Inputs.Count) is { } wrong)
+            throw new ArgumentException($"each data set needs {options.Inputs.Count} tensors (one per declared input), one has {wrong.Count}", nameof(dataSets));
 
         var proto = OnnxExporter.Export(model, options);
-        var sets = new List<TestDataSet>(inputs.Count);
+        var sets = new List<TestDataSet>(dataSets.Count);
         var wasTraining = model.training;
         model.eval();
         try
         {
-            foreach (var input in inputs)
+            foreach (var inputs in dataSets)
             {
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                var output = model.forward(input);
+                var output = model.CallRoot([.. inputs.Select(Value.Eager)]).Tensor;
                 sets.Add(new TestDataSet(
-                    [new NamedTensor(options.Input.Name, TensorConvert.ToHost(input))],
+                    [.. inputs.Select((t, i) => new NamedTensor(options.Inputs[i].Name, TensorConvert.ToHost(t)))],
                     [new NamedTensor(options.OutputName, TensorConvert.ToHost(output))]));
             }
         }
