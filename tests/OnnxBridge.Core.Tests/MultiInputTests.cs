@@ -6,33 +6,17 @@ using OnnxBridge.Core.Values;
 using OnnxBridge.Onnx.TestCases;
 using OnnxBridge.Runtime.Parity;
 using OnnxBridge.Runtime.Sessions;
+using OnnxBridge.Tests.PluginBlocks;
 using OnnxBridge.Tests.Shared;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Core.Tests;
 
-/// <summary>Blocks with several inputs: one graph input per declared spec, in order.</summary>
+/// <summary>Blocks with several inputs (<see cref="TwoTowers"/>): one graph input per declared spec, in order.</summary>
 [TestClass]
 [DoNotParallelize]
 public sealed class MultiInputTests
 {
-    /// <summary>relu(Linear(x) + Linear(y)): two towers joined, with deferred input sizes.</summary>
-    private sealed class TwoTowers : MultiInputBlock
-    {
-        private readonly Linear _left;
-        private readonly Linear _right;
-
-        public TwoTowers() : base(nameof(TwoTowers))
-        {
-            _left = Register("left", new Linear(6));
-            _right = Register("right", new Linear(6));
-        }
-
-        public override int InputCount => 2;
-
-        protected override Value Forward(IReadOnlyList<Value> inputs) => (_left.Call(inputs[0]) + _right.Call(inputs[1])).Relu();
-    }
-
     private static readonly InputSpec Left = InputSpec.Float32("left", Dim.Named("batch"), 4);
     private static readonly InputSpec Right = InputSpec.Float32("right", Dim.Named("batch"), 3);
 
