@@ -93,7 +93,7 @@ public sealed class ArchitectureTests
     [DataRow("{\"type\":\"System.String\"}", "unknown block type 'System.String'")]
     [DataRow("{\"type\":\"Sequential\",\"children\":[{\"name\":\"0\",\"block\":{\"ref\":\"1\"}},{\"name\":\"1\",\"block\":{\"type\":\"ReLU\"}}]}", "block '0' refers to '\"1\"', which is not a complete block defined before it")]
     [DataRow("{\"type\":\"Sequential\",\"children\":[{\"name\":\"0\",\"block\":{\"ref\":\"\"}}]}", "block '0' refers to '\"\"', which is not a complete block")]
-    [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":4000000000,\"inFeatures\":4000000000}}", "Linear(4000000000 → 4000000000) would hold more than 2147483648 parameters")]
+    [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":4000000000,\"inFeatures\":4000000000}}", "Linear(outFeatures=4000000000, inFeatures=4000000000) would hold more than 2147483648 parameters")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":\"ten\"}}", "argument 'outFeatures' is \"ten\", not a Int64")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":-3}}", "block '<root>' (Linear): outFeatures ('-3') must be a non-negative and non-zero value")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"width\":3}}", "has no constructor argument 'width'")]

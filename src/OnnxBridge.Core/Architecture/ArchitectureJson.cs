@@ -39,6 +39,13 @@ public static class ArchitectureJson
         ["Sequential"] = typeof(Sequential),
         ["Linear"] = typeof(Linear),
         ["ReLU"] = typeof(ReLU),
+        ["Conv2d"] = typeof(Conv2d),
+        ["MaxPool2d"] = typeof(MaxPool2d),
+        ["Flatten"] = typeof(Flatten),
+        ["Unflatten"] = typeof(Unflatten),
+        ["Dropout"] = typeof(Dropout),
+        ["BatchNorm"] = typeof(BatchNorm),
+        ["Normalization"] = typeof(Normalization),
     };
 
     /// <summary>Describes <paramref name="root"/> as JSON.</summary>
@@ -222,7 +229,7 @@ public static class ArchitectureJson
                     : Nullable.GetUnderlyingType(p.ParameterType) is not null ? null
                     : throw new ArchitectureException($"block '{Show(path)}' ({type.Name}) needs the argument '{p.Name}'");
             }
-            if (type == typeof(Linear)) CheckLinearSize(values, path);
+            CheckLayerSize(type, parameters, values, path);
             try
             {
                 return (Block)constructor.Invoke(values);
@@ -233,12 +240,27 @@ public static class ArchitectureJson
             }
         }
 
-        private static void CheckLinearSize(object?[] values, string path)
+        /// <summary>The constructor arguments whose product is a built-in layer's largest parameter count.</summary>
+        private static readonly Dictionary<Type, string[]> SizeArguments = new()
         {
-            var outFeatures = values[0] as long? ?? 0;
-            var inFeatures = values.Length > 1 ? values[1] as long? ?? 1 : 1;
-            if (outFeatures > 0 && inFeatures > 0 && outFeatures > MaxLayerParameters / inFeatures)
-                throw new ArchitectureException($"block '{Show(path)}': Linear({inFeatures} → {outFeatures}) would hold more than {MaxLayerParameters} parameters");
+            [typeof(Linear)] = ["outFeatures", "inFeatures"],
+            [typeof(Conv2d)] = ["outChannels", "inChannels", "kernelSize", "kernelSize"],
+            [typeof(BatchNorm)] = ["numFeatures"],
+            [typeof(Normalization)] = ["numFeatures"],
+        };
+
+        /// <summary>Refuses a built-in layer that would allocate more than <see cref="MaxLayerParameters"/> parameters, before it does.</summary>
+        private static void CheckLayerSize(Type type, ParameterInfo[] parameters, object?[] values, string path)
+        {
+            if (!SizeArguments.TryGetValue(type, out var names)) return;
+            double count = 1;
+            foreach (var name in names)
+            {
+                var index = Array.FindIndex(parameters, p => p.Name == name);
+                if (values[index] is long size && size > 0) count *= size;
+            }
+            if (count > MaxLayerParameters)
+                throw new ArchitectureException($"block '{Show(path)}': {type.Name}({string.Join(", ", names.Distinct().Select(n => $"{n}={values[Array.FindIndex(parameters, p => p.Name == n)] ?? "deferred"}"))}) would hold more than {MaxLayerParameters} parameters");
         }
 
         private static object? Convert(JsonNode value, Type target, string path, string name)

@@ -11,7 +11,7 @@ namespace OnnxBridge.Core.Values;
 /// and records the matching ONNX node (with shape inference) when any operand is symbolic. An eager
 /// operand of a recorded op becomes an initializer (parameters, buffers) or a Constant node.
 /// </summary>
-public static class Ops
+public static partial class Ops
 {
     /// <summary>max(x, 0), element-wise.</summary>
     public static Value Relu(Value x) => Unary(x, "Relu", t => nn.functional.relu(t));

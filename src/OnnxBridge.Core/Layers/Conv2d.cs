@@ -1,0 +1,128 @@
+using System.Globalization;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Tracing;
+using OnnxBridge.Core.Values;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Layers;
+
+/// <summary>
+/// 2-D convolution over [batch, channels, height, width] with a square kernel, PyTorch's layout and
+/// initialization (weight [out, in, k, k]; weight and bias from U(-1/√fan_in, 1/√fan_in), fan_in =
+/// in·k·k). The input channel count may be left out: it then comes from the first input, from
+/// <see cref="Block.Build(Values.InputSpec)"/>, or from a state dict (PyTorch's LazyConv2d).
+/// </summary>
+public sealed class Conv2d : Block, IWeightedLayer
+{
+    /// <summary>Creates the layer; with <paramref name="inChannels"/> null its parameters wait for the first input.</summary>
+    public Conv2d(long outChannels, long kernelSize, long stride = 1, long padding = 0, long? inChannels = null, bool hasBias = true)
+        : base(nameof(Conv2d))
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
+        ArgumentOutOfRangeException.ThrowIfNegative(padding);
+        if (inChannels is { } known) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(known, nameof(inChannels));
+        (OutChannels, KernelSize, Stride, Padding, HasBias) = (outChannels, kernelSize, stride, padding, hasBias);
+        if (inChannels is { } size) Materialize(size, ScalarType.Float32, CPU, initialize: true);
+    }
+
+    /// <summary>The number of output channels.</summary>
+    public long OutChannels { get; }
+
+    /// <summary>The kernel's height and width.</summary>
+    public long KernelSize { get; }
+
+    /// <summary>The step between windows, in both directions.</summary>
+    public long Stride { get; }
+
+    /// <summary>Zeros added on each side, in both directions.</summary>
+    public long Padding { get; }
+
+    /// <summary>The number of input channels, once known.</summary>
+    public long? InChannels => Weight?.shape[1];
+
+    /// <summary>Whether the layer adds a bias.</summary>
+    public bool HasBias { get; }
+
+    /// <summary>The weight [out, in, k, k]; null until materialized.</summary>
+    public Parameter? Weight { get; private set; }
+
+    /// <summary>The bias [out]; null without bias or until materialized.</summary>
+    public Parameter? Bias { get; private set; }
+
+    /// <inheritdoc/>
+    protected internal override bool HasPendingParameters => Weight is null;
+
+    /// <inheritdoc/>
+    protected override Value Forward(Value input)
+    {
+        if (Weight is null)
+        {
+            var channels = input.Rank == 4 ? input.Shape[1] : default;
+            if (!channels.IsKnown)
+            {
+                var message = $"Conv2d({OutChannels}) takes its input channels from dimension 1 of a [batch, channels, height, width] input, " +
+                              $"but the input shape is {Dim.Format(input.Shape)}; give in_channels or a known channel dimension";
+                throw GraphRecorder.Current?.Error(message) ?? (Exception)new InvalidOperationException(message);
+            }
+            var (dtype, device) = input.IsSymbolic ? (DTypes.ToTorch(input.ElementType), CPU) : (input.Tensor.dtype, input.Tensor.device);
+            Materialize(channels.Size!.Value, dtype, device, initialize: true);
+        }
+        return Ops.Conv2d(input, Use(Weight!), Bias is null ? null : Use(Bias), Stride, Padding);
+    }
+
+    /// <inheritdoc/>
+    protected internal override (IReadOnlyDictionary<string, long[]>? Plan, string? Error) PlanMaterialization(Func<string, IReadOnlyList<long>?> shapeOf)
+    {
+        ArgumentNullException.ThrowIfNull(shapeOf);
+        var found = shapeOf("weight");
+        if (found is not { Count: 4 } || found[0] != OutChannels || found[1] <= 0 || found[2] != KernelSize || found[3] != KernelSize)
+        {
+            var seen = found is null ? "no 'weight'" : $"'weight' of shape {Onnx.Tensors.HostTensor.FormatShape(found)}";
+            return (null, $"Conv2d({OutChannels}, kernel {KernelSize}) takes its input channels from a 'weight' of shape [{OutChannels}, in_channels, {KernelSize}, {KernelSize}], found {seen}");
+        }
+        var plan = new Dictionary<string, long[]>(StringComparer.Ordinal) { ["weight"] = [.. found] };
+        if (HasBias) plan["bias"] = [OutChannels];
+        return (plan, null);
+    }
+
+    /// <inheritdoc/>
+    protected internal override void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (Weight is null) Materialize(plan["weight"][1], ScalarType.Float32, CPU, initialize: false);
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr
+    {
+        get
+        {
+            var inChannels = InChannels?.ToString(CultureInfo.InvariantCulture) ?? "<deferred>";
+            var padding = Padding > 0 ? string.Create(CultureInfo.InvariantCulture, $", padding=({Padding}, {Padding})") : "";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{inChannels}, {OutChannels}, kernel_size=({KernelSize}, {KernelSize}), stride=({Stride}, {Stride}){padding}{(HasBias ? "" : ", bias=False")}");
+        }
+    }
+
+    private void Materialize(long inChannels, ScalarType dtype, Device device, bool initialize)
+    {
+        using var noGrad = no_grad();
+        var weight = new Parameter(empty([OutChannels, inChannels, KernelSize, KernelSize], dtype, device));
+        var bias = HasBias ? new Parameter(empty([OutChannels], dtype, device)) : null;
+        if (initialize)
+        {
+            // PyTorch's _ConvNd.reset_parameters: kaiming_uniform_(a=√5) gives U(-1/√fan_in, 1/√fan_in).
+            var bound = 1.0 / Math.Sqrt(inChannels * KernelSize * KernelSize);
+            nn.init.uniform_(weight, -bound, bound);
+            if (bias is not null) nn.init.uniform_(bias, -bound, bound);
+        }
+        Weight = weight;
+        Bias = bias;
+        register_parameter("weight", weight);
+        if (bias is not null) register_parameter("bias", bias);
+        CompleteMaterialization(run: initialize);
+    }
+}
