@@ -1,0 +1,59 @@
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Builder;
+using OnnxBridge.Core.Layers;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Training;
+using OnnxBridge.Training.Data;
+using OnnxBridge.Training.Optimization;
+
+namespace OnnxBridge.Samples.Digits;
+
+/// <summary>The two digit classifiers and the recipes that train them.</summary>
+public static class DigitsNetworks
+{
+    /// <summary>64 raw pixel values (0..16) per image; the networks standardize them themselves.</summary>
+    public static InputSpec Input { get; } = InputSpec.Float32("pixels", Dim.Named("batch"), 64);
+
+    /// <summary>Normalization → 128 → ReLU → Dropout → 10, trained with AdamW and a cosine schedule.</summary>
+    public static (Sequential Net, TrainerOptions Options) Mlp(TensorDataset train, int seed) => (
+        Net.Sequential()
+            .Add(Standardizer(train))
+            .Linear(128).ReLU().Dropout(0.2)
+            .Linear(10)
+            .Input(Input)
+            .Build(),
+        new TrainerOptions
+        {
+            Epochs = 30,
+            BatchSize = 32,
+            Optimizer = OptimizerSpec.AdamW(2e-3, weightDecay: 1e-4),
+            Schedule = LearningRateSchedule.Cosine(30),
+            Seed = seed,
+            CheckpointEvery = 10,
+        });
+
+    /// <summary>Normalization → 8x8 image → two conv/pool stages with batch norm → Dropout → 10, trained with SGD and momentum.</summary>
+    public static (Sequential Net, TrainerOptions Options) Cnn(TensorDataset train, int seed) => (
+        Net.Sequential()
+            .Add(Standardizer(train))
+            .Unflatten(1, 8, 8)
+            .Conv2d(16, kernelSize: 3, padding: 1).BatchNorm2d(16).ReLU().MaxPool2d(2)
+            .Conv2d(32, kernelSize: 3, padding: 1).ReLU().MaxPool2d(2)
+            .Flatten().Dropout(0.25)
+            .Linear(10)
+            .Input(Input)
+            .Build(),
+        new TrainerOptions
+        {
+            Epochs = 20,
+            BatchSize = 32,
+            Optimizer = OptimizerSpec.Sgd(0.05, momentum: 0.9, weightDecay: 1e-4),
+            Schedule = LearningRateSchedule.Step(8, 0.3),
+            GradientClipNorm = 5,
+            Seed = seed,
+            CheckpointEvery = 5,
+        });
+
+    /// <summary>Feature scaling fitted on the training split only, as the network's first layer.</summary>
+    private static Normalization Standardizer(TensorDataset train) => new Normalization(64).Adapt(train.Features);
+}
