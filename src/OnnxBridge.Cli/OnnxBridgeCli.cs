@@ -25,6 +25,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(BenchIoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         return root;
     }
 
