@@ -26,6 +26,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(BenchTrainCommand.Create());
         return root;
     }
 

@@ -34,7 +34,7 @@ public sealed class QuickstartTests
         var (_, output, _) = CliRunner.Run("quickstart", "--artifacts", temp.Path, "--epochs", "1", "--ep", "cpu");
 
         Assert.IsFalse(output.Any(ch => char.IsControl(ch) && ch is not '\n'), "non-terminal output must be plain lines");
-        StringAssert.Contains(output, "epoch 1/1: loss");
+        StringAssert.Contains(output, "epoch 1/1  loss");
     }
 
     [TestMethod]

@@ -117,6 +117,17 @@ public sealed class VerifyAndBenchTests
     }
 
     [TestMethod]
+    public void BenchTrain_SmallRun_PrintsARatioPerNetwork()
+    {
+        var (exitCode, output, error) = CliRunner.Run("bench-train", "--rounds", "2", "--steps", "1", "--threads", "1");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        StringAssert.Contains(output, "builder ms  plain ms  builder/plain");
+        foreach (var network in new[] { "MLP 64-256-256-10", "MLP 784-1024-1024-10", "digits CNN" })
+            Assert.IsTrue(output.Split('\n').Any(l => l.StartsWith(network, StringComparison.Ordinal) && l.TrimEnd().Split(' ').Last().Contains('.', StringComparison.Ordinal)), $"no row for {network}:\n{output}");
+    }
+
+    [TestMethod]
     public void BenchIo_SmallRun_TimesEveryFormatAgainstRawIo()
     {
         using var temp = new TempFolder();
@@ -133,7 +144,7 @@ public sealed class VerifyAndBenchTests
     [TestMethod]
     public void Help_EveryCommand_ShowsAnExample()
     {
-        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-io", "inspect", "export" })
+        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-io", "bench-train", "inspect", "export", "train" })
         {
             var (exitCode, output, _) = CliRunner.Run(command, "--help");
             Assert.AreEqual(0, exitCode);

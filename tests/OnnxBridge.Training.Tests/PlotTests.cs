@@ -20,6 +20,17 @@ public sealed class PlotTests
         CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         Assert.AreEqual(TrainingPlots.Width, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), "IHDR width");
         Assert.AreEqual(TrainingPlots.Height, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)), "IHDR height");
+        using (var bitmap = SkiaSharp.SKBitmap.Decode(paths[0]))
+        {
+            // The x-axis label "Epoch" is drawn centred under the plot: its strip must hold dark text pixels.
+            var dark = 0;
+            for (int y = TrainingPlots.Height - 30; y < TrainingPlots.Height; y++)
+            {
+                for (int x = TrainingPlots.Width / 2 - 60; x < TrainingPlots.Width / 2 + 60; x++)
+                    dark += bitmap.GetPixel(x, y).Red < 100 ? 1 : 0;
+            }
+            Assert.IsTrue(dark > 50, $"no text under the x axis ({dark} dark pixels): the bundled font was not used");
+        }
         var svg = File.ReadAllText(paths[3]);
         foreach (var label in new[] { "Epoch", "Accuracy (%)", "train", "validation", "unit: accuracy" })
             StringAssert.Contains(svg, label);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
 using OnnxBridge.Core.Builder;
@@ -52,8 +51,8 @@ internal static class BenchCommand
             using var scope = NewDisposeScope();
             var x = randn(batch, 784);
             var feed = new[] { new NamedTensor("input", TensorConvert.ToHost(x)) };
-            var ortMs = Median(() => session.Run(feed), seconds);
-            var torchMs = Median(() =>
+            var ortMs = Timing.MedianMilliseconds(() => session.Run(feed), seconds);
+            var torchMs = Timing.MedianMilliseconds(() =>
             {
                 using var s = NewDisposeScope();
                 using var noGrad = no_grad();
@@ -65,20 +64,5 @@ internal static class BenchCommand
             output.WriteLine(string.Create(c, $"{batch,6} {torchMs,14:0.000} {ortMs,11:0.000} {torchMs / ortMs,10:0.00} {parity.MaxAbsoluteError,9:0.0e+0}"));
         }
         return OnnxBridgeCli.Success;
-    }
-
-    private static double Median(Action run, double seconds)
-    {
-        for (int i = 0; i < 3; i++) run();
-        var times = new List<double>();
-        var total = Stopwatch.StartNew();
-        while (times.Count < 5 || (total.Elapsed.TotalSeconds < seconds && times.Count < 10_000))
-        {
-            var start = Stopwatch.GetTimestamp();
-            run();
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        times.Sort();
-        return times[times.Count / 2];
     }
 }

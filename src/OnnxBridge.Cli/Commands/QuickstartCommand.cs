@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using OnnxBridge.Cli.Terminal;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Builder;
 using OnnxBridge.Core.Export;
@@ -10,6 +9,10 @@ using OnnxBridge.Core.Serialization;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Runtime.Parity;
 using OnnxBridge.Runtime.Sessions;
+using OnnxBridge.Training;
+using OnnxBridge.Training.Data;
+using OnnxBridge.Training.Optimization;
+using OnnxBridge.Training.Progress;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Cli.Commands;
@@ -59,7 +62,6 @@ internal static class QuickstartCommand
         var c = CultureInfo.InvariantCulture;
         var models = Path.Combine(settings.Artifacts, "models");
         var bundle = Path.Combine(settings.Artifacts, "bundles", "mlp");
-        var progress = new ProgressLine(output);
         random.manual_seed(settings.Seed);
         output.WriteLine("OnnxBridge quickstart: d2l's MLP from the builder to ONNX Runtime parity");
 
@@ -71,7 +73,13 @@ internal static class QuickstartCommand
         var (trainX, trainY, testX, testY) = SyntheticData(settings.Seed);
         output.WriteLine(string.Create(c, $"[2/6] train   synthetic {Classes}-class data ({Features} features): {Samples - TestSamples} training / {TestSamples} held-out samples, cross-entropy, Adam lr 0.01, batch {BatchSize}"));
         var stopwatch = Stopwatch.StartNew();
-        Train(net, trainX, trainY, testX, testY, settings.Epochs, progress);
+        net.Build(Input); // materializes the deferred layers, so the optimizer sees every parameter
+        using var heldOut = new TensorDataset(testX, testY); // owns testX and testY until the end of Run
+        using (var train = new TensorDataset(trainX, trainY))
+        using (var trainer = new Trainer(net, new TrainerOptions { Epochs = settings.Epochs, BatchSize = BatchSize, Optimizer = OptimizerSpec.Adam(0.01), Seed = (int)settings.Seed }, new ConsoleProgress(output)))
+        {
+            trainer.Fit(train, heldOut);
+        }
         output.WriteLine(string.Create(c, $"      trained {settings.Epochs} epochs in {stopwatch.Elapsed.TotalSeconds:0.0} s; test accuracy {Accuracy(net, testX, testY):P1} ({TestSamples} held-out samples)"));
 
         // 3. Save and reload into a fresh, deferred network.
@@ -84,7 +92,7 @@ internal static class QuickstartCommand
         if (reloadDiff != 0) return OnnxBridgeCli.CheckFailed;
 
         // 4. Export.
-        var options = new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), Features));
+        var options = new ExportOptions(Input);
         var modelPath = Path.Combine(models, "mlp.onnx");
         var model = OnnxExporter.Save(reloaded, options, modelPath);
         output.WriteLine(string.Create(c, $"[4/6] export  {modelPath}: IR {model.IrVersion}, opset {model.OpsetImport[0].Version}, {options.Input} -> output, " +
@@ -115,6 +123,8 @@ internal static class QuickstartCommand
         return report.Passed ? OnnxBridgeCli.Success : OnnxBridgeCli.CheckFailed;
     }
 
+    private static InputSpec Input { get; } = InputSpec.Float32("input", Dim.Named("batch"), Features);
+
     private static Sequential NewNetwork() => Net.Sequential().Linear(256).ReLU().Linear(Classes).Build();
 
     /// <summary>A 10-class problem: labels are the argmax of a fixed random linear map of Gaussian features.</summary>
@@ -127,33 +137,6 @@ internal static class QuickstartCommand
         var train = TensorIndex.Slice(0, Samples - TestSamples);
         var test = TensorIndex.Slice(Samples - TestSamples, Samples);
         return (x[train], y[train], x[test], y[test]);
-    }
-
-    private static void Train(Sequential net, Tensor x, Tensor y, Tensor testX, Tensor testY, int epochs, ProgressLine progress)
-    {
-        // The first forward materializes the deferred layers, so the optimizer sees every parameter.
-        using (no_grad()) net.forward(x[TensorIndex.Slice(0, 1)]).Dispose();
-        using var optimizer = TorchSharp.torch.optim.Adam(net.parameters(), lr: 0.01);
-        var steps = (int)((x.shape[0] + BatchSize - 1) / BatchSize);
-        var c = CultureInfo.InvariantCulture;
-        for (int epoch = 1; epoch <= epochs; epoch++)
-        {
-            net.train();
-            double lossSum = 0;
-            using var order = randperm(x.shape[0]);
-            for (int step = 0; step < steps; step++)
-            {
-                using var scope = NewDisposeScope();
-                var index = order[TensorIndex.Slice(step * BatchSize, Math.Min((step + 1) * BatchSize, x.shape[0]))];
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(net.forward(x[index]), y[index]);
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>();
-                progress.Update($"epoch {epoch}/{epochs}", step + 1, steps, string.Create(c, $"loss {lossSum / (step + 1):0.0000}"));
-            }
-            progress.Complete(string.Create(c, $"      epoch {epoch}/{epochs}: loss {lossSum / steps:0.0000}, test accuracy {Accuracy(net, testX, testY):P1}"));
-        }
     }
 
     private static double Accuracy(Block net, Tensor x, Tensor y)

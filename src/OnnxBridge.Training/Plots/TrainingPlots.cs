@@ -33,8 +33,30 @@ public static class TrainingPlots
         return written;
     }
 
+    /// <summary>The font every label uses: DejaVu Sans, shipped in <c>fonts/</c> beside the program.</summary>
+    public const string FontName = "DejaVu Sans";
+
+    private static readonly Lazy<bool> FontsRegistered = new(RegisterFonts);
+
+    /// <summary>
+    /// Registers the bundled font, so plots look the same everywhere and have labels on machines
+    /// without system fonts (SkiaSharp would silently draw no text there).
+    /// </summary>
+    private static bool RegisterFonts()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "fonts");
+        foreach (var (file, bold) in new[] { ("DejaVuSans.ttf", false), ("DejaVuSans-Bold.ttf", true) })
+        {
+            var path = Path.Combine(folder, file);
+            if (!File.Exists(path)) throw new FileNotFoundException($"the plot font {path} is missing; it ships with OnnxBridge.Training (Plots/Fonts)", path);
+            Fonts.AddFontFile(FontName, path, bold, italic: false);
+        }
+        return true;
+    }
+
     private static Plot Curves(string title, string what, string yLabel, Alignment legend, params (string Name, IEnumerable<double?> Values)[] series)
     {
+        _ = FontsRegistered.Value;
         var plot = new Plot();
         var palette = new[] { Colors.C0, Colors.C1 };
         int index = 0;
@@ -50,6 +72,8 @@ public static class TrainingPlots
         plot.Title(title.Length > 0 ? $"{title}: {what}" : what);
         plot.XLabel("Epoch");
         plot.YLabel(yLabel);
+        plot.Axes.SetLimitsX(0.5, series.Max(s => s.Values.Count()) + 0.5); // epochs run from 1
+        plot.Font.Set(FontName);
         plot.ShowLegend(legend); // loss falls and accuracy rises: keep the legend off the curves' ends
         return plot;
     }
