@@ -82,13 +82,16 @@ public static class TrainingJob
         var modelPath = Path.Combine(folder, "model.onnx");
         AtomicFile.WriteAllBytes(modelPath, File.ReadAllBytes(Path.Combine(bundle, OnnxTestCase.ModelFileName)));
         var parity = BundleVerifier.Verify(bundle, provider, tolerance ?? Tolerance.Float32);
-        var (compared, mismatches) = ComparePredictions(bundle, provider);
+        var (compared, mismatches) = options.Loss.HasAccuracy ? ComparePredictions(bundle, provider) : (0, 0);
 
         return new TrainingJobResult(history, testLoss, testAccuracy, parity, compared, mismatches, folder, modelPath, bundle, weights,
             checkpoints, metricsCsv, metricsJson, plots);
     }
 
-    /// <summary>Per row, the arg-max class of ONNX Runtime's output vs TorchSharp's (the bundle's reference).</summary>
+    /// <summary>
+    /// Per row, the predicted class from ONNX Runtime's output vs TorchSharp's (the bundle's
+    /// reference): the arg-max over [rows, classes], or the sign of the logit for one output column.
+    /// </summary>
     private static (long Compared, long Mismatches) ComparePredictions(string bundle, ExecutionProviderPolicy provider)
     {
         var testCase = OnnxTestCase.Read(bundle);
@@ -96,13 +99,14 @@ public static class TrainingJob
         using var session = OnnxModelSession.Open(Path.Combine(bundle, OnnxTestCase.ModelFileName), provider);
         var actual = session.Run(data.Inputs)[0].Tensor;
         var expected = data.Outputs[0].Tensor;
-        if (expected.Shape.Count != 2) return (0, 0); // not a classifier's [rows, classes]: nothing to arg-max
-        var (rows, classes) = ((int)expected.Shape[0], (int)expected.Shape[1]);
+        var rows = (int)expected.Shape[0];
+        var classes = expected.Shape.Count == 2 ? (int)expected.Shape[1] : 1;
         var (e, a) = (TensorComparer.ToDoubles(expected), TensorComparer.ToDoubles(actual));
         long mismatches = 0;
         for (int r = 0; r < rows; r++)
         {
-            if (ArgMax(e, r * classes, classes) != ArgMax(a, r * classes, classes)) mismatches++;
+            var same = classes == 1 ? e[r] > 0 == a[r] > 0 : ArgMax(e, r * classes, classes) == ArgMax(a, r * classes, classes);
+            if (!same) mismatches++;
         }
         return (rows, mismatches);
     }

@@ -48,6 +48,23 @@ public sealed class TrainTests
     }
 
     [TestMethod]
+    public void Train_RegressionWithMse_ReportsLossWithoutClassesAndPassesParity()
+    {
+        using var temp = new TempFolder();
+        var data = WriteCsv(temp);
+        var output = temp.File("regression");
+
+        // Column 0 as the real-valued target, the other four (label included) as features.
+        var (exitCode, text, error) = CliRunner.Run("train", "--data", data, "--preset", "mlp", "--loss", "mse", "--target-column", "0", "--epochs", "3", "--out", output);
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, text + error);
+        StringAssert.Contains(text, "overall: PASS");
+        Assert.IsFalse(text.Contains("accuracy", StringComparison.Ordinal) || text.Contains("predicted classes", StringComparison.Ordinal), text);
+        Assert.IsTrue(File.Exists(Path.Combine(output, "loss.png")));
+        Assert.IsFalse(File.Exists(Path.Combine(output, "accuracy.png")), "no accuracy curve for a regression");
+    }
+
+    [TestMethod]
     public void Train_Resume_ContinuesFromTheNewestCheckpoint()
     {
         using var temp = new TempFolder();
