@@ -27,6 +27,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(BenchTrainCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 

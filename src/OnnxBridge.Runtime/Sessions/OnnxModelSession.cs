@@ -24,6 +24,8 @@ public sealed partial class OnnxModelSession : IDisposable
         ProviderDescription = description;
         InputNames = [.. session.InputNames];
         OutputNames = [.. session.OutputNames];
+        Inputs = [.. session.InputNames.Select(n => Signature(n, session.InputMetadata[n]))];
+        Outputs = [.. session.OutputNames.Select(n => Signature(n, session.OutputMetadata[n]))];
     }
 
     /// <summary>The provider the session runs on.</summary>
@@ -37,6 +39,12 @@ public sealed partial class OnnxModelSession : IDisposable
 
     /// <summary>The model's output names, in graph order.</summary>
     public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>The model's inputs with types and shapes, in graph order.</summary>
+    public IReadOnlyList<TensorSignature> Inputs { get; }
+
+    /// <summary>The model's outputs with types and shapes, in graph order.</summary>
+    public IReadOnlyList<TensorSignature> Outputs { get; }
 
     /// <summary>Opens a model file.</summary>
     /// <param name="log">Receives the loud note when <see cref="ExecutionProviderPolicy.Auto"/> falls back to the CPU.</param>
@@ -140,6 +148,11 @@ public sealed partial class OnnxModelSession : IDisposable
             ? $"missing {string.Join(", ", missing)} (install CUDA 13 and cuDNN 9, or put their lib folders on LD_LIBRARY_PATH); ONNX Runtime said: {message.Trim()}"
             : message.Trim();
     }
+
+    private static TensorSignature Signature(string name, NodeMetadata metadata) =>
+        metadata.IsTensor
+            ? new TensorSignature(name, (DataType)(int)metadata.ElementDataType, [.. metadata.Dimensions.Select(d => (long)d)], [.. metadata.SymbolicDimensions])
+            : new TensorSignature(name, DataType.Undefined, [], []);
 
     private static OrtValue ToOrtValue(HostTensor tensor)
     {

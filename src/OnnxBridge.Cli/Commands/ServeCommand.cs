@@ -1,0 +1,56 @@
+using System.CommandLine;
+using OnnxBridge.Host;
+using OnnxBridge.Runtime.Sessions;
+
+namespace OnnxBridge.Cli.Commands;
+
+/// <summary><c>onnxbridge serve</c>: the inference host (<see cref="InferenceHost"/>) on a model repository.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var repository = new Option<string>("--repository") { Description = "model repository in Triton's layout: REPO/NAME/VERSION/model.onnx, optional REPO/NAME/config.pbtxt", Required = true };
+        var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8000 };
+        var address = new Option<string>("--address") { Description = "address to listen on (loopback unless you choose otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
+        var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
+        var maxBody = new Option<long>("--max-body-bytes") { Description = "larger request bodies get 413", DefaultValueFactory = _ => 64L << 20 };
+        var batching = new Option<string>("--dynamic-batching") { Description = "on: models whose config.pbtxt has dynamic_batching merge concurrent requests; off: every request runs alone", DefaultValueFactory = _ => "on" };
+        var delay = new Option<int?>("--max-queue-delay-us") { Description = "overrides every model's max_queue_delay_microseconds" };
+        var logFormat = new Option<string>("--log-format") { Description = "text or json (one JSON object per log line)", DefaultValueFactory = _ => "text" };
+        var command = new Command("serve", "Serve a model repository over the Open Inference Protocol (KServe v2 REST), with dynamic batching and Prometheus metrics at /metrics.\n\n" +
+                                           "Example: onnxbridge serve --repository artifacts/repository --port 8000")
+        {
+            repository, port, address, ep, maxBody, batching, delay, logFormat,
+        };
+        command.SetAction((result, cancellation) =>
+        {
+            HostSettings settings;
+            try
+            {
+                settings = new HostSettings
+                {
+                    Repository = result.GetValue(repository)!,
+                    Port = result.GetValue(port),
+                    Address = result.GetValue(address)!,
+                    Policy = result.GetValue(ep),
+                    MaxRequestBodyBytes = result.GetValue(maxBody),
+                    DynamicBatching = result.GetValue(batching) switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        var other => throw new ArgumentException($"--dynamic-batching '{other}' is not on or off"),
+                    },
+                    MaxQueueDelay = result.GetValue(delay) is { } us ? TimeSpan.FromMicroseconds(us) : null,
+                    JsonLogs = result.GetValue(logFormat) == "json",
+                };
+            }
+            catch (ArgumentException e)
+            {
+                result.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                return Task.FromResult(OnnxBridgeCli.Error);
+            }
+            return InferenceHost.RunAsync(settings, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using OnnxBridge.Host.Endpoints;
+using OnnxBridge.Host.Models;
+using OnnxBridge.Host.Observability;
+using OpenTelemetry.Metrics;
+
+namespace OnnxBridge.Host;
+
+/// <summary>
+/// The inference host: an ASP.NET Core minimal API over Kestrel serving a model repository through
+/// the Open Inference Protocol (KServe v2 REST), with Prometheus metrics at <c>/metrics</c>.
+/// </summary>
+public static class InferenceHost
+{
+    /// <summary>
+    /// Builds the host and loads the repository. Start it with <c>StartAsync</c> (the bound address is
+    /// then in <c>app.Urls</c>); stopping waits for requests in flight, then closes the models.
+    /// </summary>
+    /// <param name="configureLogging">Adjusts logging (tests capture it); console logging otherwise.</param>
+    public static async Task<WebApplication> BuildAsync(HostSettings settings, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Parse(settings.Address), settings.Port);
+            kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
+        builder.Logging.ClearProviders();
+        if (configureLogging is not null) configureLogging(builder.Logging);
+        else if (settings.JsonLogs) builder.Logging.AddJsonConsole();
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<HostMetrics>();
+        builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(HostMetrics.MeterName).AddPrometheusExporter());
+
+        var app = builder.Build();
+        app.UseMiddleware<RequestLogging>();
+        app.UseExceptionHandler(errors => errors.Run(context => Errors.Write(context, StatusCodes.Status500InternalServerError, "internal server error")));
+        app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted || context.HttpContext.Response.ContentLength > 0
+            ? Task.CompletedTask
+            : Errors.Write(context.HttpContext, context.HttpContext.Response.StatusCode, context.HttpContext.Response.StatusCode switch
+            {
+                404 => $"no route for {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}",
+                405 => $"method {context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}",
+                var status => $"HTTP {status}",
+            }));
+        ProtocolEndpoints.Map(app);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+
+        var registry = app.Services.GetRequiredService<ModelRegistry>();
+        await registry.LoadAllAsync().ConfigureAwait(false);
+        // Kestrel has drained the requests in flight by the time the application has stopped.
+        app.Lifetime.ApplicationStopped.Register(() => registry.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        return app;
+    }
+
+    /// <summary>Runs the host until Ctrl+C or SIGTERM; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(HostSettings settings, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        WebApplication app;
+        try
+        {
+            app = await BuildAsync(settings).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or IOException or ArgumentException or FormatException)
+        {
+            await error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        await using (app.ConfigureAwait(false))
+        {
+            await app.StartAsync().ConfigureAwait(false);
+            await output.WriteLineAsync($"serving {Path.GetFullPath(settings.Repository)} on {string.Join(", ", app.Urls)} (Open Inference Protocol v2; metrics at /metrics); Ctrl+C stops").ConfigureAwait(false);
+            await app.WaitForShutdownAsync().ConfigureAwait(false);
+        }
+        return 0;
+    }
+}

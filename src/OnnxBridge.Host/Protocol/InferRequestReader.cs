@@ -1,0 +1,250 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using OnnxBridge.Host.Models;
+using OnnxBridge.Onnx.Tensors;
+using OnnxBridge.Onnx.TestCases;
+using OnnxBridge.Runtime.Sessions;
+using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace OnnxBridge.Host.Protocol;
+
+/// <summary>
+/// Reads an Open Inference Protocol inference request — JSON, optionally followed by binary tensor
+/// data (<c>Inference-Header-Content-Length</c>, <c>binary_data_size</c>) — and checks it against
+/// the model: input names, datatypes, shapes, data lengths, requested outputs. Every refusal is a
+/// 400 naming the input and the values.
+/// </summary>
+internal static class InferRequestReader
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
+    public static InferRequest Read(ReadOnlyMemory<byte> body, long? jsonLength, ServedModel model)
+    {
+        if (jsonLength is { } length && (length < 0 || length > body.Length))
+            throw InferenceError.BadRequest($"Inference-Header-Content-Length is {length}, but the body has {body.Length} bytes");
+        var json = jsonLength is { } l ? body[..(int)l] : body;
+        var binary = jsonLength is { } b ? body[(int)b..] : ReadOnlyMemory<byte>.Empty;
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw InferenceError.BadRequest($"malformed JSON: {e.Message}");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw InferenceError.BadRequest("the request must be a JSON object with \"inputs\"");
+            var id = root.TryGetProperty("id", out var idElement)
+                ? idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : throw InferenceError.BadRequest("\"id\" must be a string")
+                : null;
+            var binaryDefault = Flag(root, "binary_data_output", "request");
+            var (inputs, rows, consumed) = Inputs(root, binary, model);
+            if (consumed != binary.Length)
+                throw InferenceError.BadRequest($"the body carries {binary.Length} bytes of binary data after the JSON, but the inputs' binary_data_size add up to {consumed}");
+            return new InferRequest(id, inputs, Outputs(root, model, binaryDefault), rows);
+        }
+    }
+
+    private static (List<NamedTensor> Inputs, long Rows, int Consumed) Inputs(JsonElement root, ReadOnlyMemory<byte> binary, ServedModel model)
+    {
+        if (!root.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() == 0)
+            throw InferenceError.BadRequest("the request needs \"inputs\": a non-empty array");
+        var signatures = model.Session.Inputs;
+        var byName = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
+        var consumed = 0;
+        long? rows = null;
+        foreach (var input in inputs.EnumerateArray())
+        {
+            if (input.ValueKind != JsonValueKind.Object) throw InferenceError.BadRequest("each input must be a JSON object");
+            var name = String(input, "name", "input");
+            var signature = signatures.FirstOrDefault(s => s.Name == name)
+                ?? throw InferenceError.BadRequest($"unknown input '{name}'; model '{model.Name}' takes {string.Join(", ", signatures.Select(s => $"'{s.Name}'"))}");
+            if (byName.ContainsKey(name)) throw InferenceError.BadRequest($"input '{name}' is given twice");
+            var datatype = String(input, "datatype", $"input '{name}'");
+            var type = Datatypes.TypeOf(datatype)
+                ?? throw InferenceError.BadRequest($"input '{name}': datatype '{datatype}' is not supported; use one of {Datatypes.Served}");
+            var expected = Datatypes.NameOf(signature.ElementType);
+            if (type != signature.ElementType) throw InferenceError.BadRequest($"input '{name}' has datatype {datatype}, but the model expects {expected ?? ElementTypes.Name(signature.ElementType)}");
+            var shape = Shape(input, name, signature, model);
+            if (model.BatchDimension)
+            {
+                if (rows is { } r && r != shape[0]) throw InferenceError.BadRequest($"input '{name}' has batch size {shape[0]}, another input has {r}");
+                rows = shape[0];
+            }
+            var count = Count(shape, name);
+            var size = Datatypes.SizeOf(type);
+            byte[] bytes;
+            if (input.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
+                && parameters.TryGetProperty("binary_data_size", out var sizeElement))
+            {
+                if (!sizeElement.TryGetInt64(out var binarySize) || binarySize < 0) throw InferenceError.BadRequest($"input '{name}': binary_data_size must be a non-negative integer");
+                if (binarySize != count * size)
+                    throw InferenceError.BadRequest($"input '{name}': shape {HostTensor.FormatShape(shape)} of {datatype} needs {count * size} bytes, binary_data_size is {binarySize}");
+                if (consumed + binarySize > binary.Length)
+                    throw InferenceError.BadRequest($"input '{name}': binary_data_size {binarySize} runs past the end of the body ({binary.Length - consumed} bytes left)");
+                if (input.TryGetProperty("data", out _)) throw InferenceError.BadRequest($"input '{name}' has both \"data\" and binary_data_size");
+                bytes = binary.Slice(consumed, (int)binarySize).ToArray();
+                consumed += (int)binarySize;
+            }
+            else
+            {
+                if (!input.TryGetProperty("data", out var data)) throw InferenceError.BadRequest($"input '{name}' has no \"data\" (or binary_data_size)");
+                bytes = new byte[count * size];
+                var written = JsonData.Decode(data, type, bytes, name);
+                if (written != count)
+                    throw InferenceError.BadRequest($"input '{name}': shape {HostTensor.FormatShape(shape)} needs {count} values, \"data\" has {written}");
+            }
+            byName[name] = HostTensor.Wrap(type, shape, bytes);
+        }
+        var missing = signatures.Where(s => !byName.ContainsKey(s.Name)).Select(s => $"'{s.Name}'").ToList();
+        if (missing.Count > 0) throw InferenceError.BadRequest($"missing input {string.Join(", ", missing)} for model '{model.Name}'");
+        return ([.. signatures.Select(s => new NamedTensor(s.Name, byName[s.Name]))], rows ?? 1, consumed);
+    }
+
+    private static long[] Shape(JsonElement input, string name, TensorSignature signature, ServedModel model)
+    {
+        if (!input.TryGetProperty("shape", out var element) || element.ValueKind != JsonValueKind.Array)
+            throw InferenceError.BadRequest($"input '{name}' needs \"shape\": an array of dimensions");
+        var shape = new long[element.GetArrayLength()];
+        var i = 0;
+        foreach (var d in element.EnumerateArray())
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var size) || size < 0)
+                throw InferenceError.BadRequest($"input '{name}': shape {element.GetRawText()} must hold non-negative integers");
+            shape[i++] = size;
+        }
+        var expected = signature.ToString()[(signature.Name.Length + 2)..];
+        if (shape.Length != signature.Shape.Count)
+            throw InferenceError.BadRequest($"input '{name}' has shape {HostTensor.FormatShape(shape)}, but the model expects {expected}");
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (signature.Shape[d] >= 0 && signature.Shape[d] != shape[d])
+                throw InferenceError.BadRequest($"input '{name}' has shape {HostTensor.FormatShape(shape)}, but the model expects {expected} (dimension {d} must be {signature.Shape[d]})");
+        }
+        if (model.BatchDimension && model.Config.MaxBatchSize > 0 && shape[0] > model.Config.MaxBatchSize)
+            throw InferenceError.BadRequest($"input '{name}' has batch size {shape[0]}, more than the model's max_batch_size {model.Config.MaxBatchSize}");
+        return shape;
+    }
+
+    private static long Count(long[] shape, string name)
+    {
+        long count = 1;
+        foreach (var d in shape)
+        {
+            if (d != 0 && count > (int.MaxValue / 16) / d) throw InferenceError.BadRequest($"input '{name}': shape {HostTensor.FormatShape(shape)} is too large");
+            count *= d;
+        }
+        return count;
+    }
+
+    private static List<RequestedOutput> Outputs(JsonElement root, ServedModel model, bool binaryDefault)
+    {
+        var names = model.Session.OutputNames;
+        if (!root.TryGetProperty("outputs", out var outputs)) return [.. names.Select(n => new RequestedOutput(n, binaryDefault))];
+        if (outputs.ValueKind != JsonValueKind.Array) throw InferenceError.BadRequest("\"outputs\" must be an array");
+        var requested = new List<RequestedOutput>();
+        foreach (var output in outputs.EnumerateArray())
+        {
+            if (output.ValueKind != JsonValueKind.Object) throw InferenceError.BadRequest("each requested output must be a JSON object");
+            var name = String(output, "name", "requested output");
+            if (!names.Contains(name)) throw InferenceError.BadRequest($"unknown output '{name}'; model '{model.Name}' has {string.Join(", ", names.Select(n => $"'{n}'"))}");
+            if (requested.Any(r => r.Name == name)) throw InferenceError.BadRequest($"output '{name}' is requested twice");
+            var binary = output.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? Flag(output, "binary_data", $"output '{name}'", binaryDefault) : binaryDefault;
+            requested.Add(new RequestedOutput(name, binary));
+        }
+        return requested;
+    }
+
+    /// <summary>A boolean in <c>parameters</c>; absent means <paramref name="fallback"/>.</summary>
+    private static bool Flag(JsonElement owner, string key, string what, bool fallback = false)
+    {
+        if (!owner.TryGetProperty("parameters", out var parameters)) return fallback;
+        if (parameters.ValueKind != JsonValueKind.Object) throw InferenceError.BadRequest($"{what}: \"parameters\" must be an object");
+        if (!parameters.TryGetProperty(key, out var value)) return fallback;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw InferenceError.BadRequest($"{what}: parameter {key} must be true or false"),
+        };
+    }
+
+    private static string String(JsonElement owner, string key, string what) =>
+        owner.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text : throw InferenceError.BadRequest($"{what} needs \"{key}\": a non-empty string");
+}
+
+/// <summary>Tensor data as JSON numbers (or booleans), flat or nested, to and from raw little-endian bytes.</summary>
+internal static class JsonData
+{
+    /// <summary>Writes the values of <paramref name="data"/> (nested arrays flattened in row-major order) into <paramref name="bytes"/>; returns how many there were.</summary>
+    public static long Decode(JsonElement data, DataType type, byte[] bytes, string name)
+    {
+        if (data.ValueKind != JsonValueKind.Array) throw InferenceError.BadRequest($"input '{name}': \"data\" must be an array");
+        var size = ElementTypes.SizeOf(type);
+        long index = 0;
+        Walk(data, 0);
+        return index;
+
+        void Walk(JsonElement array, int depth)
+        {
+            foreach (var value in array.EnumerateArray())
+            {
+                if (value.ValueKind == JsonValueKind.Array)
+                {
+                    Walk(value, depth + 1);
+                    continue;
+                }
+                if ((index + 1) * size > bytes.Length)
+                {
+                    index++; // too many values: count them for the message, write nothing
+                    continue;
+                }
+                Write(value, type, bytes.AsSpan((int)(index * size), size), name, index);
+                index++;
+            }
+        }
+    }
+
+    private static void Write(JsonElement value, DataType type, Span<byte> target, string name, long index)
+    {
+        if (type == DataType.Bool)
+        {
+            target[0] = value.ValueKind switch
+            {
+                JsonValueKind.True => 1,
+                JsonValueKind.False => 0,
+                _ => throw Bad(value, "BOOL", name, index),
+            };
+            return;
+        }
+        if (value.ValueKind != JsonValueKind.Number) throw Bad(value, Datatypes.NameOf(type) ?? type.ToString(), name, index);
+        switch (type)
+        {
+            case DataType.Float when value.TryGetDouble(out var d) && float.IsFinite((float)d): BinaryPrimitives.WriteSingleLittleEndian(target, (float)d); return;
+            case DataType.Double when value.TryGetDouble(out var d): BinaryPrimitives.WriteDoubleLittleEndian(target, d); return;
+            case DataType.Float16 when value.TryGetDouble(out var d) && Half.IsFinite((Half)d): BinaryPrimitives.WriteHalfLittleEndian(target, (Half)d); return;
+            case DataType.Bfloat16 when value.TryGetDouble(out var d) && float.IsFinite((float)d):
+                BinaryPrimitives.WriteUInt16LittleEndian(target, (ushort)(BitConverter.SingleToUInt32Bits((float)d) >> 16)); return;
+            case DataType.Int8 when value.TryGetSByte(out var v): target[0] = (byte)v; return;
+            case DataType.Uint8 when value.TryGetByte(out var v): target[0] = v; return;
+            case DataType.Int16 when value.TryGetInt16(out var v): BinaryPrimitives.WriteInt16LittleEndian(target, v); return;
+            case DataType.Uint16 when value.TryGetUInt16(out var v): BinaryPrimitives.WriteUInt16LittleEndian(target, v); return;
+            case DataType.Int32 when value.TryGetInt32(out var v): BinaryPrimitives.WriteInt32LittleEndian(target, v); return;
+            case DataType.Uint32 when value.TryGetUInt32(out var v): BinaryPrimitives.WriteUInt32LittleEndian(target, v); return;
+            case DataType.Int64 when value.TryGetInt64(out var v): BinaryPrimitives.WriteInt64LittleEndian(target, v); return;
+            case DataType.Uint64 when value.TryGetUInt64(out var v): BinaryPrimitives.WriteUInt64LittleEndian(target, v); return;
+            default: throw Bad(value, Datatypes.NameOf(type) ?? type.ToString(), name, index);
+        }
+    }
+
+    private static InferenceError Bad(JsonElement value, string datatype, string name, long index)
+    {
+        var text = value.GetRawText();
+        return InferenceError.BadRequest($"input '{name}': value {index} ({(text.Length > 40 ? text[..40] + "…" : text)}) is not a valid {datatype}");
+    }
+}
