@@ -121,6 +121,8 @@ internal static class ProtocolEndpoints
         }
         catch (InferenceError e)
         {
+            // The rest of an oversized body is never read: tell the client this connection is done.
+            if (e.Status == StatusCodes.Status413PayloadTooLarge) context.Response.Headers.Connection = "close";
             return (e.Status, Errors.Result(e.Status, e.Message), model.VersionText);
         }
         catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)

@@ -1,0 +1,151 @@
+using OnnxBridge.Onnx.Repository;
+
+namespace OnnxBridge.Host.Tests;
+
+[TestClass]
+[DoNotParallelize]
+public sealed class RepositoryAndBatchingTests
+{
+    [TestMethod]
+    public async Task Index_ListsReadyVersionsAndUnavailableModelsWithReasons()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var (status, body) = await server.PostAsync("/v2/repository/index");
+
+        Assert.AreEqual(200, status);
+        var rows = body!.AsArray().Select(r => (Name: r!["name"]!.GetValue<string>(), Version: r["version"]?.GetValue<string>(), State: r["state"]!.GetValue<string>(), Reason: r["reason"]!.GetValue<string>())).ToList();
+        CollectionAssert.IsSubsetOf(new[] { ("mlp", (string?)"1", "READY", ""), ("mlp", "2", "READY", "") }, rows);
+        var broken = rows.Single(r => r.Name == "broken");
+        Assert.AreEqual("UNAVAILABLE", broken.State);
+        StringAssert.Contains(broken.Reason, "broken/1/model.onnx failed:Protobuf parsing failed");
+    }
+
+    [TestMethod]
+    public async Task UnloadThenLoad_ChangesReadinessAndPicksUpNewVersions()
+    {
+        await using var server = await TestServer.StartAsync();
+        var valid = Requests.Json(Requests.Rows(1, seed: 1), 1);
+
+        Assert.AreEqual(200, (await server.PostAsync("/v2/repository/models/mlp/unload")).Status);
+        var whileUnloaded = await server.PostAsync("/v2/models/mlp/infer", valid);
+        var readyWhileUnloaded = await server.GetAsync("/v2/models/mlp/ready");
+        // A third version appears on disk; loading picks it up and makes it the default.
+        ModelRepository.Write(server.Repository, "mlp", 3, Onnx.OnnxFiles.ReadModel(Path.Combine(server.Repository, "mlp", "1", "model.onnx")));
+        File.WriteAllText(Path.Combine(server.Repository, "mlp", "config.pbtxt"), File.ReadAllText(Path.Combine(server.Repository, "mlp", "config.pbtxt")));
+        var load = await server.PostAsync("/v2/repository/models/mlp/load");
+        var after = await server.PostAsync("/v2/models/mlp/infer", valid);
+
+        Assert.AreEqual(503, whileUnloaded.Status);
+        StringAssert.Contains(whileUnloaded.Body!["error"]!.GetValue<string>(), "model 'mlp' is not ready: unloaded");
+        Assert.AreEqual(503, readyWhileUnloaded.Status);
+        Assert.AreEqual(200, load.Status, load.Body?.ToJsonString());
+        Assert.AreEqual("3", after.Body!["model_version"]!.GetValue<string>());
+        Assert.AreEqual(404, (await server.PostAsync("/v2/repository/models/nope/load")).Status);
+        Assert.AreEqual(400, (await server.PostAsync("/v2/repository/models/broken/load")).Status);
+    }
+
+    [TestMethod]
+    public async Task Load_WhileRequestsAreInFlight_DropsNone()
+    {
+        await using var server = await TestServer.StartAsync();
+        var rows = Requests.Rows(2, seed: 5);
+        var expected = Requests.Direct(server.Version2, rows, 2);
+        using var stop = new CancellationTokenSource();
+
+        var clients = Enumerable.Range(0, 8).Select(async _ =>
+        {
+            var results = new List<(int, float[])>();
+            while (!stop.IsCancellationRequested)
+            {
+                var (status, body) = await server.PostAsync("/v2/models/mlp/infer", Requests.Json(rows, 2));
+                results.Add((status, status == 200 ? Requests.Floats(body) : []));
+            }
+            return results;
+        }).ToList();
+        for (int i = 0; i < 5; i++) Assert.AreEqual(200, (await server.PostAsync("/v2/repository/models/mlp/load")).Status);
+        await stop.CancelAsync();
+        var all = (await Task.WhenAll(clients)).SelectMany(r => r).ToList();
+
+        Assert.IsTrue(all.Count > 20, $"only {all.Count} requests ran");
+        Assert.IsTrue(all.All(r => r.Item1 == 200), string.Join(", ", all.Where(r => r.Item1 != 200).Select(r => r.Item1)));
+        Assert.IsTrue(all.All(r => r.Item2.SequenceEqual(expected)));
+    }
+
+    [TestMethod]
+    public async Task DynamicBatching_ConcurrentRequests_MergedAndIdenticalToUnbatchedRuns()
+    {
+        await using var server = await TestServer.StartAsync(s => s with { MaxQueueDelay = TimeSpan.FromMilliseconds(20) });
+        var inputs = Enumerable.Range(0, 24).Select(i => (Rows: 1 + i % 3, Values: Requests.Rows(1 + i % 3, seed: 100 + i))).ToList();
+
+        var responses = await Task.WhenAll(inputs.Select(i => server.PostAsync("/v2/models/mlp/infer", Requests.Json(i.Values, i.Rows))));
+
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            Assert.AreEqual(200, responses[i].Status);
+            CollectionAssert.AreEqual(Requests.Direct(server.Version2, inputs[i].Values, inputs[i].Rows), Requests.Floats(responses[i].Body), $"request {i}");
+        }
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        var (sum, count) = (Metric(metrics, "onnxbridge_inference_batch_size_sum"), Metric(metrics, "onnxbridge_inference_batch_size_count"));
+        Assert.AreEqual(inputs.Sum(i => i.Rows), sum, "every row ran once");
+        Assert.IsTrue(count < inputs.Count, $"{inputs.Count} requests ran as {count} batches: nothing was merged");
+    }
+
+    [TestMethod]
+    public async Task Metrics_ExposeRequestsFailuresLatencyQueueAndBatchSizePerModel()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.PostAsync("/v2/models/mlp/infer", Requests.Json(Requests.Rows(2, seed: 1), 2));
+        await server.PostAsync("/v2/models/mlp/infer", "{");
+
+        var text = await server.Client.GetStringAsync("/metrics");
+
+        Assert.AreEqual(2, Metric(text, "onnxbridge_inference_requests_total", "model=\"mlp\""));
+        Assert.AreEqual(1, Metric(text, "onnxbridge_inference_failures_total", "status=\"400\""));
+        Assert.AreEqual(2, Metric(text, "onnxbridge_inference_duration_seconds_count", "model=\"mlp\""));
+        Assert.AreEqual(1, Metric(text, "onnxbridge_inference_queue_duration_seconds_count", "model=\"mlp\""));
+        Assert.AreEqual(2, Metric(text, "onnxbridge_inference_batch_size_sum", "model=\"mlp\""));
+        StringAssert.Contains(text, "onnxbridge_inference_duration_seconds_bucket{");
+    }
+
+    [TestMethod]
+    public async Task Requests_AreLoggedWithStructuredFields()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        await server.PostAsync("/v2/models/mlp/infer", Requests.Json(Requests.Rows(1, seed: 1), 1, id: "log-me"));
+
+        var line = server.Logs.Lines.Single(l => l.Contains("RequestId=log-me", StringComparison.Ordinal));
+        StringAssert.Contains(line, "Method=POST;Path=/v2/models/mlp/infer;Status=200;DurationMs=");
+    }
+
+    [TestMethod]
+    public async Task Shutdown_FinishesRequestsInFlight()
+    {
+        // A long queue delay keeps a lone request waiting in the batcher when shutdown starts.
+        var server = await TestServer.StartAsync(s => s with { MaxQueueDelay = TimeSpan.FromMilliseconds(800) });
+        try
+        {
+            var rows = Requests.Rows(1, seed: 9);
+            var inFlight = server.PostAsync("/v2/models/mlp/infer", Requests.Json(rows, 1));
+            await Task.Delay(200);
+            Assert.IsFalse(inFlight.IsCompleted, "the request should still be queued");
+
+            await server.StopAsync();
+            var (status, body) = await inFlight;
+
+            Assert.AreEqual(200, status, body?.ToJsonString());
+            CollectionAssert.AreEqual(Requests.Direct(server.Version2, rows, 1), Requests.Floats(body));
+            await Assert.ThrowsExactlyAsync<HttpRequestException>(() => server.GetAsync("/v2/health/live"));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    /// <summary>The sum of a Prometheus metric's samples, over the lines that contain <paramref name="filter"/>.</summary>
+    private static double Metric(string text, string name, string filter = "") =>
+        text.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(filter, StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+}
