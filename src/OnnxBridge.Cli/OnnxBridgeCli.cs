@@ -28,6 +28,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(BenchTrainCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(BenchServeCommand.Create());
         return root;
     }
 

@@ -22,6 +22,12 @@ public sealed record HostSettings
     /// <summary>Where models run: cpu, cuda or auto.</summary>
     public ExecutionProviderPolicy Policy { get; init; } = ExecutionProviderPolicy.Cpu;
 
+    /// <summary>
+    /// ONNX Runtime threads per model run. 1 (the default) runs each model on the request's (or the
+    /// batcher's) thread, which serves concurrent requests best; more helps large models at low load.
+    /// </summary>
+    public int IntraOpThreads { get; init; } = 1;
+
     /// <summary>Requests with a larger body get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 64L << 20;
 
@@ -37,7 +43,7 @@ public sealed record HostSettings
     /// <summary>Logs as JSON lines instead of text.</summary>
     public bool JsonLogs { get; init; }
 
-    /// <summary>Reads settings from configuration (command-line keys: repository, address, port, ep, max-body-bytes, dynamic-batching, max-queue-delay-us, log-format).</summary>
+    /// <summary>Reads settings from configuration (command-line keys: repository, address, port, ep, intra-op-threads, max-body-bytes, dynamic-batching, max-queue-delay-us, log-format).</summary>
     /// <exception cref="ArgumentException">A value is missing or malformed; the message names the option.</exception>
     public static HostSettings From(IConfiguration configuration)
     {
@@ -48,6 +54,7 @@ public sealed record HostSettings
         if (configuration["port"] is { } port) settings = settings with { Port = Int(port, "--port", 0, 65535) };
         if (configuration["ep"] is { } ep)
             settings = settings with { Policy = Enum.TryParse<ExecutionProviderPolicy>(ep, ignoreCase: true, out var policy) ? policy : throw new ArgumentException($"--ep '{ep}' is not cpu, cuda or auto") };
+        if (configuration["intra-op-threads"] is { } threads) settings = settings with { IntraOpThreads = Int(threads, "--intra-op-threads", 0, 1024) };
         if (configuration["max-body-bytes"] is { } body) settings = settings with { MaxRequestBodyBytes = Int(body, "--max-body-bytes", 1, int.MaxValue) };
         if (configuration["dynamic-batching"] is { } batching)
             settings = settings with { DynamicBatching = batching is "on" or "true" ? true : batching is "off" or "false" ? false : throw new ArgumentException($"--dynamic-batching '{batching}' is not on or off") };

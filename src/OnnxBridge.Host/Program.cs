@@ -1,5 +1,5 @@
 // The inference host on its own: dotnet OnnxBridge.Host.dll --repository DIR [--port 8000] [--address 127.0.0.1]
-//   [--ep cpu|cuda|auto] [--max-body-bytes N] [--dynamic-batching on|off] [--max-queue-delay-us N] [--log-format text|json]
+//   [--ep cpu|cuda|auto] [--intra-op-threads 1] [--max-body-bytes N] [--dynamic-batching on|off] [--max-queue-delay-us N] [--log-format text|json]
 using OnnxBridge.Host;
 
 HostSettings settings;

@@ -108,3 +108,30 @@ public sealed class TrainTests
         Assert.AreEqual($"error: CSV file not found: {temp.File("nope.csv")}", error.Trim());
     }
 }
+
+[TestClass]
+[DoNotParallelize]
+public sealed class ServeTests
+{
+    [TestMethod]
+    public void Serve_MissingRepository_ExitsTwoNamingIt()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, _, error) = CliRunner.Run("serve", "--repository", temp.File("nowhere"), "--port", "0");
+
+        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual($"error: model repository '{temp.File("nowhere")}' does not exist", error.Trim());
+    }
+
+    [TestMethod]
+    public void Serve_BadBatchingSwitch_ExitsTwo()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, _, error) = CliRunner.Run("serve", "--repository", temp.Path, "--dynamic-batching", "maybe");
+
+        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual("error: --dynamic-batching 'maybe' is not on or off", error.Trim());
+    }
+}

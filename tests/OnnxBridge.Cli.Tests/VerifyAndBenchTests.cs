@@ -128,6 +128,20 @@ public sealed class VerifyAndBenchTests
     }
 
     [TestMethod]
+    public void BenchServe_SmallRun_ReportsEveryModeAgainstTheFloor()
+    {
+        var (exitCode, output, error) = CliRunner.Run("bench-serve", "--clients", "1", "4", "--requests", "40", "--warmup", "0", "--hidden", "16");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        foreach (var mode in new[] { "direct InferenceSession.Run", "direct OnnxModelSession.Run", "host, GET /v2/health/live", "host, no batching", "host, dynamic batching" })
+            Assert.IsTrue(output.Split('\n').Any(l => l.StartsWith(mode, StringComparison.Ordinal)), $"no row for {mode}:\n{output}");
+        Assert.AreEqual(4, output.Split('\n').Count(l => l.StartsWith("host, ", StringComparison.Ordinal) && !l.Contains("health", StringComparison.Ordinal) && l.Contains(" 40 ", StringComparison.Ordinal)), output);
+        Assert.IsFalse(output.Contains("failed)", StringComparison.Ordinal), output);
+        StringAssert.Contains(output, "host overhead at 1 client (p50 over the floor):");
+        StringAssert.Contains(output, "dynamic batching at 4 clients:");
+    }
+
+    [TestMethod]
     public void BenchIo_SmallRun_TimesEveryFormatAgainstRawIo()
     {
         using var temp = new TempFolder();
@@ -144,7 +158,7 @@ public sealed class VerifyAndBenchTests
     [TestMethod]
     public void Help_EveryCommand_ShowsAnExample()
     {
-        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-io", "bench-train", "inspect", "export", "train" })
+        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-io", "bench-train", "bench-serve", "inspect", "export", "train", "serve" })
         {
             var (exitCode, output, _) = CliRunner.Run(command, "--help");
             Assert.AreEqual(0, exitCode);

@@ -13,6 +13,7 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8000 };
         var address = new Option<string>("--address") { Description = "address to listen on (loopback unless you choose otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
         var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
+        var threads = new Option<int>("--intra-op-threads") { Description = "ONNX Runtime threads per model run (1 serves concurrent requests best)", DefaultValueFactory = _ => 1 };
         var maxBody = new Option<long>("--max-body-bytes") { Description = "larger request bodies get 413", DefaultValueFactory = _ => 64L << 20 };
         var batching = new Option<string>("--dynamic-batching") { Description = "on: models whose config.pbtxt has dynamic_batching merge concurrent requests; off: every request runs alone", DefaultValueFactory = _ => "on" };
         var delay = new Option<int?>("--max-queue-delay-us") { Description = "overrides every model's max_queue_delay_microseconds" };
@@ -20,7 +21,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Serve a model repository over the Open Inference Protocol (KServe v2 REST), with dynamic batching and Prometheus metrics at /metrics.\n\n" +
                                            "Example: onnxbridge serve --repository artifacts/repository --port 8000")
         {
-            repository, port, address, ep, maxBody, batching, delay, logFormat,
+            repository, port, address, ep, threads, maxBody, batching, delay, logFormat,
         };
         command.SetAction((result, cancellation) =>
         {
@@ -33,6 +34,7 @@ internal static class ServeCommand
                     Port = result.GetValue(port),
                     Address = result.GetValue(address)!,
                     Policy = result.GetValue(ep),
+                    IntraOpThreads = result.GetValue(threads),
                     MaxRequestBodyBytes = result.GetValue(maxBody),
                     DynamicBatching = result.GetValue(batching) switch
                     {

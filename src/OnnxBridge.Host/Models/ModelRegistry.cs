@@ -67,7 +67,7 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
             {
                 var config = WithOverrides(ModelConfig.Read(Path.Combine(folder, "config.pbtxt")));
                 foreach (var (version, path) in Versions(folder))
-                    loaded[version] = ServedModel.Open(name, version, path, config, _settings.Policy, _metrics, m => LogProvider(_logger, name, m));
+                    loaded[version] = ServedModel.Open(name, version, path, config, _settings.Policy, _settings.IntraOpThreads, _metrics, m => LogProvider(_logger, name, m));
                 if (loaded.Count == 0) throw new FormatException($"model '{name}' has no version folder with a model.onnx (expected {Path.Combine(folder, "1", "model.onnx")})");
             }
             catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Runtime.Sessions.ExecutionProviderException or InvalidDataException)

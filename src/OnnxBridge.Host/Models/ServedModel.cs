@@ -52,9 +52,9 @@ internal sealed class ServedModel
     public DynamicBatcher? Batcher { get; }
 
     /// <summary>Opens <paramref name="modelPath"/> under the execution-provider policy.</summary>
-    public static ServedModel Open(string name, long version, string modelPath, ModelConfig config, ExecutionProviderPolicy policy, HostMetrics? metrics, Action<string>? log)
+    public static ServedModel Open(string name, long version, string modelPath, ModelConfig config, ExecutionProviderPolicy policy, int intraOpThreads, HostMetrics? metrics, Action<string>? log)
     {
-        var session = OnnxModelSession.Open(modelPath, policy, log: log);
+        var session = OnnxModelSession.Open(modelPath, policy, log: log, intraOpThreads: intraOpThreads);
         try
         {
             return new ServedModel(name, version, config, session, metrics);

@@ -67,8 +67,8 @@ internal static class InferRequestReader
             var datatype = String(input, "datatype", $"input '{name}'");
             var type = Datatypes.TypeOf(datatype)
                 ?? throw InferenceError.BadRequest($"input '{name}': datatype '{datatype}' is not supported; use one of {Datatypes.Served}");
-            var expected = Datatypes.NameOf(signature.ElementType);
-            if (type != signature.ElementType) throw InferenceError.BadRequest($"input '{name}' has datatype {datatype}, but the model expects {expected ?? ElementTypes.Name(signature.ElementType)}");
+            if (type != signature.ElementType)
+                throw InferenceError.BadRequest($"input '{name}' has datatype {datatype}, but the model expects {Datatypes.NameOf(signature.ElementType) ?? ElementTypes.Name(signature.ElementType)}");
             var shape = Shape(input, name, signature, model);
             if (model.BatchDimension)
             {
@@ -117,13 +117,13 @@ internal static class InferRequestReader
                 throw InferenceError.BadRequest($"input '{name}': shape {element.GetRawText()} must hold non-negative integers");
             shape[i++] = size;
         }
-        var expected = signature.ToString()[(signature.Name.Length + 2)..];
+        string Expected() => signature.ToString()[(signature.Name.Length + 2)..];
         if (shape.Length != signature.Shape.Count)
-            throw InferenceError.BadRequest($"input '{name}' has shape {HostTensor.FormatShape(shape)}, but the model expects {expected}");
+            throw InferenceError.BadRequest($"input '{name}' has shape {HostTensor.FormatShape(shape)}, but the model expects {Expected()}");
         for (int d = 0; d < shape.Length; d++)
         {
             if (signature.Shape[d] >= 0 && signature.Shape[d] != shape[d])
-                throw InferenceError.BadRequest($"input '{name}' has shape {HostTensor.FormatShape(shape)}, but the model expects {expected} (dimension {d} must be {signature.Shape[d]})");
+                throw InferenceError.BadRequest($"input '{name}' has shape {HostTensor.FormatShape(shape)}, but the model expects {Expected()} (dimension {d} must be {signature.Shape[d]})");
         }
         if (model.BatchDimension && model.Config.MaxBatchSize > 0 && shape[0] > model.Config.MaxBatchSize)
             throw InferenceError.BadRequest($"input '{name}' has batch size {shape[0]}, more than the model's max_batch_size {model.Config.MaxBatchSize}");
