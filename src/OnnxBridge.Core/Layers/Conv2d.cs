@@ -1,6 +1,5 @@
 using System.Globalization;
 using OnnxBridge.Core.Blocks;
-using OnnxBridge.Core.Tracing;
 using OnnxBridge.Core.Values;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -60,15 +59,9 @@ public sealed class Conv2d : Block, IWeightedLayer
     {
         if (Weight is null)
         {
-            var channels = input.Rank == 4 ? input.Shape[1] : default;
-            if (!channels.IsKnown)
-            {
-                var message = $"Conv2d({OutChannels}) takes its input channels from dimension 1 of a [batch, channels, height, width] input, " +
-                              $"but the input shape is {Dim.Format(input.Shape)}; give in_channels or a known channel dimension";
-                throw GraphRecorder.Current?.Error(message) ?? (Exception)new InvalidOperationException(message);
-            }
-            var (dtype, device) = input.IsSymbolic ? (DTypes.ToTorch(input.ElementType), CPU) : (input.Tensor.dtype, input.Tensor.device);
-            Materialize(channels.Size!.Value, dtype, device, initialize: true);
+            var (size, dtype, device) = DeferredSize.From(input, input.Rank == 4 ? input.Shape[1] : null, shape =>
+                $"Conv2d({OutChannels}) takes its input channels from dimension 1 of a [batch, channels, height, width] input, but the input shape is {shape}; give in_channels or a known channel dimension");
+            Materialize(size, dtype, device, initialize: true);
         }
         return Ops.Conv2d(input, Use(Weight!), Bias is null ? null : Use(Bias), Stride, Padding);
     }

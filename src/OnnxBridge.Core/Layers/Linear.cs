@@ -1,5 +1,4 @@
 using OnnxBridge.Core.Blocks;
-using OnnxBridge.Core.Tracing;
 using OnnxBridge.Core.Values;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,15 +45,9 @@ public sealed class Linear : Block, IWeightedLayer
     {
         if (Weight is null)
         {
-            var last = input.Rank > 0 ? input.Shape[^1] : default;
-            if (!last.IsKnown)
-            {
-                var message = $"Linear({OutFeatures}) takes its input size from the last dimension of its input, " +
-                              $"but the input shape is {Dim.Format(input.Shape)}; give the input size or a known last dimension";
-                throw GraphRecorder.Current?.Error(message) ?? (Exception)new InvalidOperationException(message);
-            }
-            var (dtype, device) = input.IsSymbolic ? (DTypes.ToTorch(input.ElementType), CPU) : (input.Tensor.dtype, input.Tensor.device);
-            Materialize(last.Size!.Value, dtype, device, initialize: true);
+            var (size, dtype, device) = DeferredSize.From(input, input.Rank > 0 ? input.Shape[^1] : null, shape =>
+                $"Linear({OutFeatures}) takes its input size from the last dimension of its input, but the input shape is {shape}; give the input size or a known last dimension");
+            Materialize(size, dtype, device, initialize: true);
         }
         return Ops.Linear(input, Use(Weight!), Bias is null ? null : Use(Bias));
     }
