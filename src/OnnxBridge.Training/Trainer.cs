@@ -78,6 +78,7 @@ public sealed class Trainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(train);
         if (train.Count == 0) throw new ArgumentException("the training set is empty", nameof(train));
+        if (validation is { Count: 0 }) validation = null; // an empty split (e.g. --validation 0) means no validation, not NaN metrics
         if (Options.EarlyStopping is not null && validation is null)
             throw new ArgumentException("early stopping monitors a validation metric: pass validation data", nameof(validation));
         if (Options.CheckpointDirectory is { } directory) Directory.CreateDirectory(directory);

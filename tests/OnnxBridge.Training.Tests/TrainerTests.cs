@@ -151,6 +151,19 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
+    public void Fit_EmptyValidationSplit_RecordsNoValidationMetrics()
+    {
+        using var data = TrainingFixtures.Data(40, 1);
+        var (train, validation, _) = data.Split(0, 0, seed: 1);
+
+        var (_, history) = Train(Options(epochs: 2), train, validation, initSeed: 3);
+
+        Assert.AreEqual(0L, validation.Count);
+        Assert.IsTrue(history.Epochs.All(e => e.ValidationLoss is null && e.ValidationAccuracy is null));
+        Assert.IsTrue(history.Epochs.All(e => double.IsFinite(e.TrainLoss)));
+    }
+
+    [TestMethod]
     public void Trainer_UnbuiltModel_IsRefusedWithTheBlockPath()
     {
         var net = Net.Sequential().Linear(4).ReLU().Linear(2).Build();
