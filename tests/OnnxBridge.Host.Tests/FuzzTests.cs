@@ -37,7 +37,8 @@ public sealed class FuzzTests
         using var temp = new TempFolder();
         TestRepository.Create(temp.File("repository"));
         var port = FreePort();
-        using var host = StartHost(temp.File("repository"), port);
+        var logLines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var host = StartHost(temp.File("repository"), port, logLines);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) };
         await WaitReady(client, host);
 
@@ -81,6 +82,13 @@ public sealed class FuzzTests
         var valid = await client.PostAsync("/v2/models/plain/infer", new StringContent(Tests.Requests.Json(Tests.Requests.Rows(1, seed: 1), 1), Encoding.UTF8, "application/json"));
         Assert.AreEqual(HttpStatusCode.OK, valid.StatusCode, await valid.Content.ReadAsStringAsync());
         Assert.IsFalse(host.HasExited);
+        // --log-format json: one JSON object per line, the request's fields as structured state.
+        // The console logger writes on its own thread: give it a moment to catch up.
+        System.Text.Json.Nodes.JsonNode? entry = null;
+        for (int i = 0; i < 100 && entry is null; i++, await Task.Delay(50))
+            entry = logLines.Select(TryParse).FirstOrDefault(e => e?["State"]?["Path"]?.ToString() == "/v2/models/plain/infer" && e["State"]?["Status"]?.ToString() == "200");
+        Assert.IsNotNull(entry, "no structured log entry for the valid request:\n" + string.Join("\n", logLines.Take(5)));
+        Assert.AreEqual("POST", entry["State"]!["Method"]!.ToString());
         Console.WriteLine($"fuzz (seed {seed}): {sent} requests in {clock.Elapsed.TotalSeconds:F1} s, no server error; {notReady} deliberate 503 'not ready' answers");
     }
 
@@ -156,13 +164,28 @@ public sealed class FuzzTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static Process StartHost(string repository, int port)
+    private static System.Text.Json.Nodes.JsonNode? TryParse(string line)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(line);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static Process StartHost(string repository, int port, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "OnnxBridge.Host.dll"), "--repository", repository, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "OnnxBridge.Host.dll"), "--repository", repository, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--log-format", "json" })
             start.ArgumentList.Add(a);
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) output.Enqueue(e.Data);
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
