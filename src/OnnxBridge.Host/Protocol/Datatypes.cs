@@ -1,4 +1,3 @@
-using OnnxBridge.Onnx.Tensors;
 using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace OnnxBridge.Host.Protocol;
@@ -18,9 +17,6 @@ internal static class Datatypes
 
     /// <summary>The ONNX element type of a protocol name, or null for names we do not serve (BYTES, unknown).</summary>
     public static DataType? TypeOf(string name) => Table.FirstOrDefault(e => e.Name == name) is { Name: not null } entry ? entry.Type : null;
-
-    /// <summary>Bytes per element.</summary>
-    public static int SizeOf(DataType type) => ElementTypes.SizeOf(type);
 
     /// <summary>Every name served, for error messages.</summary>
     public static string Served => string.Join(", ", Table.Select(e => e.Name));

@@ -76,7 +76,7 @@ internal static class InferRequestReader
                 rows = shape[0];
             }
             var count = Count(shape, name);
-            var size = Datatypes.SizeOf(type);
+            var size = ElementTypes.SizeOf(type);
             byte[] bytes;
             if (input.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
                 && parameters.TryGetProperty("binary_data_size", out var sizeElement))

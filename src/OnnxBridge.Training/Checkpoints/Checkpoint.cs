@@ -85,13 +85,6 @@ public static class Checkpoint
         return (epoch, history);
     }
 
-    /// <summary>The epoch a checkpoint was taken after, without loading it.</summary>
-    public static int ReadEpoch(string path)
-    {
-        var (_, metadata) = Read(path);
-        return int.Parse(metadata["epoch"], CultureInfo.InvariantCulture);
-    }
-
     private static (IReadOnlyList<(string Name, HostTensor Tensor)> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path)
     {
         var (tensors, metadata) = Safetensors.Read(path);
