@@ -43,7 +43,12 @@ internal static class ServeCommand
                         var other => throw new ArgumentException($"--dynamic-batching '{other}' is not on or off"),
                     },
                     MaxQueueDelay = result.GetValue(delay) is { } us ? TimeSpan.FromMicroseconds(us) : null,
-                    JsonLogs = result.GetValue(logFormat) == "json",
+                    JsonLogs = result.GetValue(logFormat) switch
+                    {
+                        "json" => true,
+                        "text" => false,
+                        var other => throw new ArgumentException($"--log-format '{other}' is not text or json"),
+                    },
                 };
             }
             catch (ArgumentException e)
