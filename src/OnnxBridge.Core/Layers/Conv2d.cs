@@ -1,7 +1,6 @@
 using System.Globalization;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Core.Layers;
@@ -12,19 +11,19 @@ namespace OnnxBridge.Core.Layers;
 /// in·k·k). The input channel count may be left out: it then comes from the first input, from
 /// <see cref="Block.Build(Values.InputSpec)"/>, or from a state dict (PyTorch's LazyConv2d).
 /// </summary>
-public sealed class Conv2d : Block, IWeightedLayer
+public sealed class Conv2d : WeightedLayer
 {
     /// <summary>Creates the layer; with <paramref name="inChannels"/> null its parameters wait for the first input.</summary>
     public Conv2d(long outChannels, long kernelSize, long stride = 1, long padding = 0, long? inChannels = null, bool hasBias = true)
-        : base(nameof(Conv2d))
+        : base(nameof(Conv2d), hasBias)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
         ArgumentOutOfRangeException.ThrowIfNegative(padding);
         if (inChannels is { } known) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(known, nameof(inChannels));
-        (OutChannels, KernelSize, Stride, Padding, HasBias) = (outChannels, kernelSize, stride, padding, hasBias);
-        if (inChannels is { } size) Materialize(size, ScalarType.Float32, CPU, initialize: true);
+        (OutChannels, KernelSize, Stride, Padding) = (outChannels, kernelSize, stride, padding);
+        if (inChannels is { } size) Materialize([outChannels, size, kernelSize, kernelSize], ScalarType.Float32, CPU, initialize: true);
     }
 
     /// <summary>The number of output channels.</summary>
@@ -42,18 +41,6 @@ public sealed class Conv2d : Block, IWeightedLayer
     /// <summary>The number of input channels, once known.</summary>
     public long? InChannels => Weight?.shape[1];
 
-    /// <summary>Whether the layer adds a bias.</summary>
-    public bool HasBias { get; }
-
-    /// <summary>The weight [out, in, k, k]; null until materialized.</summary>
-    public Parameter? Weight { get; private set; }
-
-    /// <summary>The bias [out]; null without bias or until materialized.</summary>
-    public Parameter? Bias { get; private set; }
-
-    /// <inheritdoc/>
-    protected internal override bool HasPendingParameters => Weight is null;
-
     /// <inheritdoc/>
     protected override Value Forward(Value input)
     {
@@ -61,7 +48,7 @@ public sealed class Conv2d : Block, IWeightedLayer
         {
             var (size, dtype, device) = DeferredSize.From(input, input.Rank == 4 ? input.Shape[1] : null, shape =>
                 $"Conv2d({OutChannels}) takes its input channels from dimension 1 of a [batch, channels, height, width] input, but the input shape is {shape}; give in_channels or a known channel dimension");
-            Materialize(size, dtype, device, initialize: true);
+            Materialize([OutChannels, size, KernelSize, KernelSize], dtype, device, initialize: true);
         }
         return Ops.Conv2d(input, Use(Weight!), Bias is null ? null : Use(Bias), Stride, Padding);
     }
@@ -82,13 +69,6 @@ public sealed class Conv2d : Block, IWeightedLayer
     }
 
     /// <inheritdoc/>
-    protected internal override void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        if (Weight is null) Materialize(plan["weight"][1], ScalarType.Float32, CPU, initialize: false);
-    }
-
-    /// <inheritdoc/>
     protected override string ExtraRepr
     {
         get
@@ -98,24 +78,5 @@ public sealed class Conv2d : Block, IWeightedLayer
             return string.Create(CultureInfo.InvariantCulture,
                 $"{inChannels}, {OutChannels}, kernel_size=({KernelSize}, {KernelSize}), stride=({Stride}, {Stride}){padding}{(HasBias ? "" : ", bias=False")}");
         }
-    }
-
-    private void Materialize(long inChannels, ScalarType dtype, Device device, bool initialize)
-    {
-        using var noGrad = no_grad();
-        var weight = new Parameter(empty([OutChannels, inChannels, KernelSize, KernelSize], dtype, device));
-        var bias = HasBias ? new Parameter(empty([OutChannels], dtype, device)) : null;
-        if (initialize)
-        {
-            // PyTorch's _ConvNd.reset_parameters: kaiming_uniform_(a=√5) gives U(-1/√fan_in, 1/√fan_in).
-            var bound = 1.0 / Math.Sqrt(inChannels * KernelSize * KernelSize);
-            nn.init.uniform_(weight, -bound, bound);
-            if (bias is not null) nn.init.uniform_(bias, -bound, bound);
-        }
-        Weight = weight;
-        Bias = bias;
-        register_parameter("weight", weight);
-        if (bias is not null) register_parameter("bias", bias);
-        CompleteMaterialization(run: initialize);
     }
 }

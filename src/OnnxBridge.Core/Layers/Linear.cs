@@ -1,6 +1,5 @@
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Core.Layers;
@@ -10,16 +9,15 @@ namespace OnnxBridge.Core.Layers;
 /// U(-1/√in, 1/√in)). The input size may be left out: it is then taken from the first input, or
 /// from <see cref="Block.Build(Values.InputSpec)"/>, or from a state dict being loaded (deferred initialization).
 /// </summary>
-public sealed class Linear : Block, IWeightedLayer
+public sealed class Linear : WeightedLayer
 {
     /// <summary>Creates the layer; with <paramref name="inFeatures"/> null its parameters wait for the first input.</summary>
-    public Linear(long outFeatures, long? inFeatures = null, bool hasBias = true) : base(nameof(Linear))
+    public Linear(long outFeatures, long? inFeatures = null, bool hasBias = true) : base(nameof(Linear), hasBias)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
         if (inFeatures is { } known) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(known, nameof(inFeatures));
         OutFeatures = outFeatures;
-        HasBias = hasBias;
-        if (inFeatures is { } size) Materialize(size, ScalarType.Float32, CPU, initialize: true);
+        if (inFeatures is { } size) Materialize([outFeatures, size], ScalarType.Float32, CPU, initialize: true);
     }
 
     /// <summary>The output size.</summary>
@@ -28,18 +26,6 @@ public sealed class Linear : Block, IWeightedLayer
     /// <summary>The input size, once known.</summary>
     public long? InFeatures => Weight?.shape[1];
 
-    /// <summary>Whether the layer adds a bias.</summary>
-    public bool HasBias { get; }
-
-    /// <summary>The weight [out, in]; null until materialized.</summary>
-    public Parameter? Weight { get; private set; }
-
-    /// <summary>The bias [out]; null without bias or until materialized.</summary>
-    public Parameter? Bias { get; private set; }
-
-    /// <inheritdoc/>
-    protected internal override bool HasPendingParameters => Weight is null;
-
     /// <inheritdoc/>
     protected override Value Forward(Value input)
     {
@@ -47,7 +33,7 @@ public sealed class Linear : Block, IWeightedLayer
         {
             var (size, dtype, device) = DeferredSize.From(input, input.Rank > 0 ? input.Shape[^1] : null, shape =>
                 $"Linear({OutFeatures}) takes its input size from the last dimension of its input, but the input shape is {shape}; give the input size or a known last dimension");
-            Materialize(size, dtype, device, initialize: true);
+            Materialize([OutFeatures, size], dtype, device, initialize: true);
         }
         return Ops.Linear(input, Use(Weight!), Bias is null ? null : Use(Bias));
     }
@@ -68,32 +54,6 @@ public sealed class Linear : Block, IWeightedLayer
     }
 
     /// <inheritdoc/>
-    protected internal override void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        if (Weight is null) Materialize(plan["weight"][1], ScalarType.Float32, CPU, initialize: false);
-    }
-
-    /// <inheritdoc/>
     protected override string ExtraRepr =>
         $"in_features={(InFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "<deferred>")}, out_features={OutFeatures}, bias={(HasBias ? "True" : "False")}";
-
-    private void Materialize(long inFeatures, ScalarType dtype, Device device, bool initialize)
-    {
-        using var noGrad = no_grad();
-        var weight = new Parameter(empty([OutFeatures, inFeatures], dtype, device));
-        var bias = HasBias ? new Parameter(empty([OutFeatures], dtype, device)) : null;
-        if (initialize)
-        {
-            // PyTorch's nn.Linear.reset_parameters: kaiming_uniform_(a=√5) gives U(-1/√in, 1/√in).
-            var bound = 1.0 / Math.Sqrt(inFeatures);
-            nn.init.uniform_(weight, -bound, bound);
-            if (bias is not null) nn.init.uniform_(bias, -bound, bound);
-        }
-        Weight = weight;
-        Bias = bias;
-        register_parameter("weight", weight);
-        if (bias is not null) register_parameter("bias", bias);
-        CompleteMaterialization(run: initialize);
-    }
 }
