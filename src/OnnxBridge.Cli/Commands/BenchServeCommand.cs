@@ -109,19 +109,12 @@ internal static class BenchServeCommand
         using var options = new SessionOptions { IntraOpNumThreads = threads };
         using var session = new InferenceSession(modelPath, options);
         using var runOptions = new RunOptions();
-        var latencies = new List<double>(requests);
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < requests + 2000 && clock.Elapsed.TotalSeconds < seconds; i++)
+        return Sequential(() =>
         {
-            var start = Stopwatch.GetTimestamp();
-            using (var tensor = OrtValue.CreateTensorValueFromMemory(values, [1, 64]))
-            using (var results = session.Run(runOptions, ["input"], [tensor], ["output"]))
-            {
-                _ = results[0].GetTensorDataAsSpan<float>()[0];
-            }
-            if (i >= 2000) latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds); // the first 2000 warm up
-        }
-        return Summarize(latencies, latencies.Sum() / 1e6, 0);
+            using var tensor = OrtValue.CreateTensorValueFromMemory(values, [1, 64]);
+            using var results = session.Run(runOptions, ["input"], [tensor], ["output"]);
+            _ = results[0].GetTensorDataAsSpan<float>()[0];
+        }, requests, seconds);
     }
 
     /// <summary>The same loop through <see cref="OnnxBridge.Runtime.Sessions.OnnxModelSession"/>, as the host calls it (copies in and out included).</summary>
@@ -129,13 +122,20 @@ internal static class BenchServeCommand
     {
         using var session = OnnxBridge.Runtime.Sessions.OnnxModelSession.Open(modelPath, intraOpThreads: threads);
         var feed = new[] { new OnnxBridge.Onnx.TestCases.NamedTensor("input", OnnxBridge.Onnx.Tensors.HostTensor.Create<float>(values, 1, 64)) };
+        return Sequential(() => session.Run(feed), requests, seconds);
+    }
+
+    /// <summary>Times <paramref name="run"/> call after call: 2,000 warm-up calls, then up to <paramref name="requests"/> measured ones within <paramref name="seconds"/>.</summary>
+    private static Stats Sequential(Action run, int requests, double seconds)
+    {
+        const int warmup = 2000;
         var latencies = new List<double>(requests);
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < requests + 2000 && clock.Elapsed.TotalSeconds < seconds; i++)
+        for (int i = 0; i < requests + warmup && clock.Elapsed.TotalSeconds < seconds; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            session.Run(feed);
-            if (i >= 2000) latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            run();
+            if (i >= warmup) latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
         }
         return Summarize(latencies, latencies.Sum() / 1e6, 0);
     }

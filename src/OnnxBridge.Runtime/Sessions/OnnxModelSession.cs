@@ -16,6 +16,7 @@ namespace OnnxBridge.Runtime.Sessions;
 public sealed partial class OnnxModelSession : IDisposable
 {
     private readonly InferenceSession _session;
+    private readonly string[] _outputNames; // Run asks for every output: one array, not one per call
 
     private OnnxModelSession(InferenceSession session, ExecutionProvider provider, string description)
     {
@@ -23,7 +24,7 @@ public sealed partial class OnnxModelSession : IDisposable
         Provider = provider;
         ProviderDescription = description;
         InputNames = [.. session.InputNames];
-        OutputNames = [.. session.OutputNames];
+        OutputNames = _outputNames = [.. session.OutputNames];
         Inputs = [.. session.InputNames.Select(n => Signature(n, session.InputMetadata[n]))];
         Outputs = [.. session.OutputNames.Select(n => Signature(n, session.OutputMetadata[n]))];
     }
@@ -85,7 +86,7 @@ public sealed partial class OnnxModelSession : IDisposable
         {
             foreach (var input in inputs) values.Add(ToOrtValue(input.Tensor));
             using var runOptions = new RunOptions();
-            using var outputs = _session.Run(runOptions, names, values, [.. OutputNames]);
+            using var outputs = _session.Run(runOptions, names, values, _outputNames);
             return [.. outputs.Select((v, i) => new NamedTensor(OutputNames[i], FromOrtValue(OutputNames[i], v)))];
         }
         finally
