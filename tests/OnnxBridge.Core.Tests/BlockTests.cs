@@ -83,11 +83,48 @@ public sealed class BlockTests
     [TestMethod]
     public void Build_WrongInputSizeForBuiltLayer_FailsWithBothShapes()
     {
-        var net = new Sequential(new Linear(4, inFeatures: 3));
+        var net = new Sequential(new Linear(3, 4));
 
         var error = Assert.ThrowsExactly<ExportException>(() => net.Build(InputSpec.Float32("input", Dim.Named("batch"), 5)));
 
         Assert.AreEqual("block '0', op Gemm: input [batch, 5] does not fit weight [4, 3]: the last dimension must be 3", error.Message);
+    }
+
+    [TestMethod]
+    public void Linear_TwoArguments_FollowPyTorchsInOutOrder()
+    {
+        var layer = new Linear(20, 256);
+
+        CollectionAssert.AreEqual(new long[] { 256, 20 }, layer.Weight!.shape, "nn.Linear(20, 256).weight is [256, 20]");
+        Assert.AreEqual("Linear(in_features=20, out_features=256, bias=True)", layer.ToString());
+        Assert.AreEqual("Linear(in_features=20, out_features=256, bias=False)", new Linear(20, 256, bias: false).ToString());
+    }
+
+    [TestMethod]
+    public void Forward_EagerShapeMismatchInNestedBlock_NamesPathOpAndBothShapes()
+    {
+        var net = new Sequential(new Linear(20, 8), new ReLU(), new Sequential(new Linear(4, 2)));
+        using var x = rand(3, 20);
+
+        var error = Assert.ThrowsExactly<ForwardException>(() => net.forward(x));
+
+        Assert.AreEqual("2.0", error.BlockPath);
+        Assert.AreEqual("Gemm", error.Op);
+        CollectionAssert.AreEqual(new[] { "[3, 8]", "[2, 4]", "[2]" }, error.OperandShapes.ToArray());
+        StringAssert.StartsWith(error.Message, "block '2.0', op Gemm: operands of shape [3, 8] and [2, 4] and [2] do not fit: ");
+        Assert.IsFalse(error.Message.Contains("frame #", StringComparison.Ordinal), error.Message);
+    }
+
+    [TestMethod]
+    public void Indexing_ChildrenAndParameters_WithoutCasts()
+    {
+        var rgnet = new Sequential(new Sequential(new Sequential(new Linear(4, 8), new ReLU())), new Linear(8, 1));
+
+        Assert.AreSame(rgnet.state_dict()["0.0.0.bias"], rgnet[0][0][0].Param("bias"));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => rgnet[0][3]).Message, "this Sequential has 1 layers, so there is no layer 3");
+        StringAssert.Contains(Assert.ThrowsExactly<KeyNotFoundException>(() => rgnet["head"]).Message, "its children are [0, 1]");
+        StringAssert.Contains(Assert.ThrowsExactly<KeyNotFoundException>(() => rgnet[1].Param("scale")).Message, "its parameters are [weight, bias]");
+        Assert.AreSame(rgnet, rgnet.to(CPU));
     }
 
     [TestMethod]
@@ -117,13 +154,13 @@ public sealed class BlockTests
     [TestMethod]
     public void Builder_InvalidLayers_ReportsEveryProblemAtOnce()
     {
-        var builder = Net.Sequential().Linear(0).ReLU().Linear(-3, inFeatures: 0);
+        var builder = Net.Sequential().Linear(0).ReLU().Linear(0, -3);
 
         var error = Assert.ThrowsExactly<BuilderException>(() => builder.Build());
 
         CollectionAssert.AreEqual(new[]
         {
-            "layer 0 (Linear(0)): out_features must be positive, got 0",
+            "layer 0 (LazyLinear(0)): out_features must be positive, got 0",
             "layer 2 (Linear(0, -3)): out_features must be positive, got -3",
             "layer 2 (Linear(0, -3)): in_features must be positive, got 0",
         }, error.Errors.ToArray());
@@ -150,7 +187,7 @@ public sealed class BlockTests
     [TestMethod]
     public void Builder_InputThatDoesNotFit_ReportsTheShapes()
     {
-        var builder = Net.Sequential().Input(InputSpec.Float32("input", Dim.Named("batch"), 5)).Linear(4, inFeatures: 3);
+        var builder = Net.Sequential().Input(InputSpec.Float32("input", Dim.Named("batch"), 5)).Linear(3, 4);
 
         var error = Assert.ThrowsExactly<BuilderException>(() => builder.Build());
 

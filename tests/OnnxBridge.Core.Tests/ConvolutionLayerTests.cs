@@ -27,8 +27,8 @@ public sealed class ConvolutionLayerTests
     private static Sequential SmallCnn() => Net.Sequential()
         .Add(new Normalization(64))
         .Unflatten(1, 8, 8)
-        .Conv2d(6, kernelSize: 3, padding: 1).BatchNorm2d(6).ReLU().MaxPool2d(2)
-        .Conv2d(8, kernelSize: 3).ReLU()
+        .LazyConv2d(6, 3, padding: 1).BatchNorm2d(6).ReLU().MaxPool2d(2)
+        .LazyConv2d(8, 3).ReLU()
         .Flatten().Dropout(0.3).Linear(10)
         .Input(Pixels)
         .Build();
@@ -48,7 +48,7 @@ public sealed class ConvolutionLayerTests
     public void Conv2d_MatchesTorchSharpFunctional()
     {
         random.manual_seed(3);
-        var conv = new Conv2d(4, kernelSize: 3, stride: 2, padding: 1, inChannels: 2);
+        var conv = new Conv2d(2, 4, 3, stride: 2, padding: 1);
         var x = randn(5, 2, 9, 9);
 
         using var y = conv.forward(x);
@@ -143,7 +143,7 @@ public sealed class ConvolutionLayerTests
         var path = temp.File("cnn.safetensors");
         StateDicts.Save(net, path);
         var fresh = Net.Sequential().Add(new Normalization(64)).Unflatten(1, 8, 8)
-            .Conv2d(6, 3, padding: 1).BatchNorm2d(6).ReLU().MaxPool2d(2).Conv2d(8, 3).ReLU().Flatten().Dropout(0.3).Linear(10).Build();
+            .LazyConv2d(6, 3, padding: 1).BatchNorm2d(6).ReLU().MaxPool2d(2).LazyConv2d(8, 3).ReLU().Flatten().Dropout(0.3).Linear(10).Build();
 
         StateDicts.Load(fresh, path);
 

@@ -167,7 +167,7 @@ public sealed class ExportTests
     public void Export_RankThreeInput_UsesTransposeMatMulAdd()
     {
         random.manual_seed(3);
-        var net = new Sequential(new Linear(4, 6));
+        var net = new Sequential(new Linear(6, 4));
         var spec = InputSpec.Float32("input", Dim.Named("batch"), 5, 6);
 
         var model = OnnxExporter.Export(net, new ExportOptions(spec));
@@ -183,7 +183,7 @@ public sealed class ExportTests
         var paths = new[] { temp.File("seq.onnx"), temp.File("mlp.onnx"), temp.File("rank3.onnx"), temp.File("opset13.onnx") };
         OnnxExporter.Save(TrainedShapeMlp(), new ExportOptions(TestModels.Input20), paths[0]);
         OnnxExporter.Save(new Mlp(), new ExportOptions(TestModels.Input20), paths[1]);
-        OnnxExporter.Save(new Sequential(new Linear(4, 6), new ReLU()), new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 5, 6)), paths[2]);
+        OnnxExporter.Save(new Sequential(new Linear(6, 4), new ReLU()), new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 5, 6)), paths[2]);
         OnnxExporter.Save(TrainedShapeMlp(), new ExportOptions(TestModels.Input20) { Opset = 13 }, paths[3]);
 
         OnnxChecker.AssertValid(paths);

@@ -52,7 +52,7 @@ public sealed class MultiInputTests
     [TestMethod]
     public void SingleInputBlock_WithTwoDeclaredInputs_SaysWhatToDo()
     {
-        var error = Assert.ThrowsExactly<ExportException>(() => OnnxExporter.Export(new Sequential(new Linear(2, 4)), new ExportOptions(Left, Right)));
+        var error = Assert.ThrowsExactly<ExportException>(() => OnnxExporter.Export(new Sequential(new Linear(4, 2)), new ExportOptions(Left, Right)));
 
         Assert.AreEqual("Sequential takes one input, but 2 were declared; a block with several inputs derives from MultiInputBlock", error.Message);
     }

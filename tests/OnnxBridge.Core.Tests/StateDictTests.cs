@@ -53,9 +53,9 @@ public sealed class StateDictTests
     public void Load_WrongArchitecture_ListsEveryProblemAndChangesNothing()
     {
         using var temp = new TempFolder();
-        var source = new OnnxBridge.Core.Blocks.Sequential(new Linear(8, 20), new ReLU(), new Linear(3, 8));
+        var source = new OnnxBridge.Core.Blocks.Sequential(new Linear(20, 8), new ReLU(), new Linear(8, 3));
         StateDicts.Save(source, temp.File("small.safetensors"));
-        var target = new OnnxBridge.Core.Blocks.Sequential(new Linear(8, 20), new ReLU(), new Linear(4, 8), new ReLU(), new Linear(2, 4));
+        var target = new OnnxBridge.Core.Blocks.Sequential(new Linear(20, 8), new ReLU(), new Linear(8, 4), new ReLU(), new Linear(4, 2));
         var before = StateDicts.Capture(target);
 
         var error = Assert.ThrowsExactly<StateDictException>(() => StateDicts.Load(target, temp.File("small.safetensors")));
@@ -73,9 +73,9 @@ public sealed class StateDictTests
     {
         using var temp = new TempFolder();
         random.manual_seed(5);
-        var source = new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2), new ReLU(), new Linear(1, 3));
+        var source = new OnnxBridge.Core.Blocks.Sequential(new Linear(2, 3), new ReLU(), new Linear(3, 1));
         StateDicts.Save(source, temp.File("two.safetensors"));
-        var target = new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2));
+        var target = new OnnxBridge.Core.Blocks.Sequential(new Linear(2, 3));
 
         var result = StateDicts.Load(target, temp.File("two.safetensors"), strict: false);
 
@@ -87,7 +87,7 @@ public sealed class StateDictTests
     public void Load_DeferredLayerWithWrongOutputSize_FailsBeforeMaterializing()
     {
         using var temp = new TempFolder();
-        StateDicts.Save(new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2)), temp.File("w.safetensors"));
+        StateDicts.Save(new OnnxBridge.Core.Blocks.Sequential(new Linear(2, 3)), temp.File("w.safetensors"));
         var target = new OnnxBridge.Core.Blocks.Sequential(new Linear(5));
 
         var error = Assert.ThrowsExactly<StateDictException>(() => StateDicts.Load(target, temp.File("w.safetensors")));
@@ -111,7 +111,7 @@ public sealed class StateDictTests
     public void Load_TruncatedFile_FailsWithTypedErrorNamingThePath()
     {
         using var temp = new TempFolder();
-        var net = new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2));
+        var net = new OnnxBridge.Core.Blocks.Sequential(new Linear(2, 3));
         StateDicts.Save(net, temp.File("w.safetensors"));
         var bytes = File.ReadAllBytes(temp.File("w.safetensors"));
         File.WriteAllBytes(temp.File("cut.safetensors"), bytes[..^4]);

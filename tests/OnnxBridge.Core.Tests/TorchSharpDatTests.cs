@@ -11,7 +11,7 @@ namespace OnnxBridge.Core.Tests;
 [DoNotParallelize]
 public sealed class TorchSharpDatTests
 {
-    private static Blocks.Sequential Net() => new(new Linear(8, 4), new ReLU(), new Linear(2, 8));
+    private static Blocks.Sequential Net() => new(new Linear(4, 8), new ReLU(), new Linear(8, 2));
 
     [TestMethod]
     public void FileFromTorchSharpsModuleSave_LoadsHere()

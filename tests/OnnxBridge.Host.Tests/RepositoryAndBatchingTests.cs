@@ -48,26 +48,31 @@ public sealed class RepositoryAndBatchingTests
     [TestMethod]
     public async Task Load_WhileRequestsAreInFlight_DropsNone()
     {
+        // Count-driven, not time-driven: every client keeps requests going while the five reloads run
+        // and sends five more after them, so requests are in flight across every swap on any machine.
         await using var server = await TestServer.StartAsync();
         var rows = Requests.Rows(2, seed: 5);
         var expected = Requests.Direct(server.Version2, rows, 2);
-        using var stop = new CancellationTokenSource();
+        var firstAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reloads = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var clients = Enumerable.Range(0, 8).Select(async _ =>
         {
             var results = new List<(int, float[])>();
-            while (!stop.IsCancellationRequested)
+            for (int afterReloads = 0; afterReloads < 5; afterReloads += reloads.Task.IsCompleted ? 1 : 0)
             {
                 var (status, body) = await server.PostAsync("/v2/models/mlp/infer", Requests.Json(rows, 2));
                 results.Add((status, status == 200 ? Requests.Floats(body) : []));
+                firstAnswered.TrySetResult();
             }
             return results;
         }).ToList();
+        await firstAnswered.Task;
         for (int i = 0; i < 5; i++) Assert.AreEqual(200, (await server.PostAsync("/v2/repository/models/mlp/load")).Status);
-        await stop.CancelAsync();
+        reloads.SetResult();
         var all = (await Task.WhenAll(clients)).SelectMany(r => r).ToList();
 
-        Assert.IsTrue(all.Count > 20, $"only {all.Count} requests ran");
+        Assert.IsTrue(all.Count >= 8 * 5 + 1, $"{all.Count} requests");
         Assert.IsTrue(all.All(r => r.Item1 == 200), string.Join(", ", all.Where(r => r.Item1 != 200).Select(r => r.Item1)));
         Assert.IsTrue(all.All(r => r.Item2.SequenceEqual(expected)));
     }
@@ -126,13 +131,17 @@ public sealed class RepositoryAndBatchingTests
     [TestMethod]
     public async Task Shutdown_FinishesRequestsInFlight()
     {
-        // A long queue delay keeps a lone request waiting in the batcher when shutdown starts.
-        var server = await TestServer.StartAsync(s => s with { MaxQueueDelay = TimeSpan.FromMilliseconds(800) });
+        // A long queue delay keeps a lone request waiting in the batcher; shutdown starts once the
+        // pending-requests gauge shows it there (a condition, not a guessed sleep).
+        var server = await TestServer.StartAsync(s => s with { MaxQueueDelay = TimeSpan.FromSeconds(3) });
         try
         {
             var rows = Requests.Rows(1, seed: 9);
             var inFlight = server.PostAsync("/v2/models/mlp/infer", Requests.Json(rows, 1));
-            await Task.Delay(200);
+            var queued = false;
+            for (int i = 0; i < 500 && !queued && !inFlight.IsCompleted; i++, await Task.Delay(10))
+                queued = Metric(await server.Client.GetStringAsync("/metrics"), "onnxbridge_inference_pending", "model=\"mlp\"") == 1;
+            Assert.IsTrue(queued, "the request never showed in the batch queue");
             Assert.IsFalse(inFlight.IsCompleted, "the request should still be queued");
 
             await server.StopAsync();

@@ -13,7 +13,7 @@ public sealed class InitializationTests
 {
     private static OnnxBridge.Core.Blocks.Sequential Built(long hidden = 8)
     {
-        var net = Net.Sequential().Linear(hidden, inFeatures: 4).ReLU().Linear(1).Build();
+        var net = Net.Sequential().Linear(4, hidden).ReLU().Linear(1).Build();
         using var x = rand(2, 4);
         net.forward(x).Dispose();
         return net;
@@ -41,13 +41,18 @@ public sealed class InitializationTests
 
         net.Initialize(Initializers.Constant(1));
         Assert.IsTrue(net.Layer<Linear>(0).Weight!.eq(1).all().item<bool>());
-        net[0].Initialize(Initializers.XavierUniform());
-        net[2].Initialize(Initializers.Constant(42));
+        Assert.IsTrue(net[0].Param("bias").eq(0).all().item<bool>(), "init_constant zeroes the bias");
+        net.Initialize(Initializers.Bias(TensorInit.Constant(7)));
+        net[0].Initialize(Initializers.Weight(TensorInit.XavierUniform()));
+        net[2].Initialize(Initializers.Weight(TensorInit.Constant(42)));
 
         var bound = Math.Sqrt(6.0 / (4 + 8));
         Assert.IsTrue(net.Layer<Linear>(0).Weight!.abs().max().item<float>() <= bound);
         Assert.IsFalse(net.Layer<Linear>(0).Weight!.eq(1).all().item<bool>());
         Assert.IsTrue(net.Layer<Linear>(2).Weight!.eq(42).all().item<bool>());
+        // d2l's init_xavier and init_42 touch only the weight: the biases keep the 7s.
+        Assert.IsTrue(net[0].Param("bias").eq(7).all().item<bool>());
+        Assert.IsTrue(net[2].Param("bias").eq(7).all().item<bool>());
     }
 
     [TestMethod]

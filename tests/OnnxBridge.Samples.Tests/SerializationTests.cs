@@ -70,10 +70,10 @@ public sealed class SerializationTests
     public void OnnxModelOfAnotherArchitecture_ListsTheMismatches()
     {
         using var temp = new TempFolder();
-        var net = new OnnxBridge.Core.Blocks.Sequential(new Linear(3, 2));
+        var net = new OnnxBridge.Core.Blocks.Sequential(new Linear(2, 3));
         OnnxExporter.Save(net, new ExportOptions(ChapterParity.Batch(2)), temp.File("small.onnx"));
 
-        var error = Assert.ThrowsExactly<StateDictException>(() => StateDicts.LoadFromOnnx(new OnnxBridge.Core.Blocks.Sequential(new Linear(4, 2)), temp.File("small.onnx")));
+        var error = Assert.ThrowsExactly<StateDictException>(() => StateDicts.LoadFromOnnx(new OnnxBridge.Core.Blocks.Sequential(new Linear(2, 4)), temp.File("small.onnx")));
 
         StringAssert.StartsWith(error.Message, $"state dict from ONNX model '{temp.File("small.onnx")}' does not fit the block; nothing was loaded. '0.weight': expected shape [4, 2], found [3, 2]");
     }

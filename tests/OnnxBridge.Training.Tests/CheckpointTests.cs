@@ -32,7 +32,7 @@ public sealed class CheckpointTests
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
 
-            var model = new Linear(1024, 4096, hasBias: false);
+            var model = new Linear(4096, 1024, bias: false);
             using var optimizer = optim.SGD(model.parameters(), 0.1, momentum: 0.9);
             var (epoch, history) = Checkpoint.Load(path, model, optimizer);
             var weights = model.Weight!.data<float>().ToArray();
@@ -49,10 +49,10 @@ public sealed class CheckpointTests
     {
         using var temp = new TempFolder();
         var path = temp.File("other.ckpt");
-        var other = new Linear(3, 5);
+        var other = new Linear(5, 3);
         using (var otherOptimizer = optim.Adam(other.parameters()))
             Checkpoint.Save(path, other, otherOptimizer, 1, new TrainingHistory([new EpochMetrics(1, 0.1, 1, null, null, null, 0, 0, 0)]), "test");
-        var model = new Linear(4, 5);
+        var model = new Linear(5, 4);
         using var optimizer = optim.Adam(model.parameters());
         var before = model.Weight!.clone();
 
@@ -83,14 +83,14 @@ public sealed class CheckpointTests
         using var temp = new TempFolder();
         var path = temp.File("momentum.ckpt");
         random.manual_seed(1);
-        var model = new Linear(2, 3);
+        var model = new Linear(3, 2);
         using var optimizer = optim.SGD(model.parameters(), 0.1, momentum: 0.9);
         Step(model, optimizer);
         Checkpoint.Save(path, model, optimizer, 1, new TrainingHistory([new EpochMetrics(1, 0.1, 1, null, null, null, 0, 0, 0)]), "test");
         Step(model, optimizer);
         var expected = model.Weight!.clone();
 
-        var restored = new Linear(2, 3);
+        var restored = new Linear(3, 2);
         using var restoredOptimizer = optim.SGD(restored.parameters(), 0.1, momentum: 0.9);
         Checkpoint.Load(path, restored, restoredOptimizer);
         Step(restored, restoredOptimizer);

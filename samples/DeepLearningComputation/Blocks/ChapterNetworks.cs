@@ -12,7 +12,7 @@ public static class ChapterNetworks
     public static Sequential FirstNet() => Net.Sequential().Linear(256).ReLU().Linear(10).Build();
 
     /// <summary><c>block1()</c>: Linear(4, 8), ReLU, Linear(8, 4), ReLU.</summary>
-    public static Sequential Block1() => Net.Sequential().Linear(8, inFeatures: 4).ReLU().Linear(4, inFeatures: 8).ReLU().Build();
+    public static Sequential Block1() => Net.Sequential().Linear(4, 8).ReLU().Linear(8, 4).ReLU().Build();
 
     /// <summary><c>block2()</c>: four <see cref="Block1"/>s named <c>block 0</c> … <c>block 3</c>.</summary>
     public static Sequential Block2()
@@ -23,7 +23,7 @@ public static class ChapterNetworks
     }
 
     /// <summary><c>rgnet = nn.Sequential(block2(), nn.Linear(4, 1))</c>.</summary>
-    public static Sequential RgNet() => new(Block2(), new Linear(1, inFeatures: 4));
+    public static Sequential RgNet() => new(Block2(), new Linear(4, 1));
 
     /// <summary>The tied network: one <c>shared</c> layer at positions 2 and 4.</summary>
     public static Sequential TiedNet(out Linear shared)

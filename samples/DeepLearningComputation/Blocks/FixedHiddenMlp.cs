@@ -14,8 +14,9 @@ public sealed class FixedHiddenMlp : Block
 {
     public FixedHiddenMlp() : base("FixedHiddenMLP")
     {
-        // A buffer: saved and exported, but not in parameters(), so no optimizer touches it.
-        RandWeight = RegisterBuffer("rand_weight", rand(20, 20));
+        // In the chapter a plain tensor attribute: not a parameter (no optimizer touches it) and not in
+        // PyTorch's state dict. A non-persistent buffer is both, and is still exported into ONNX.
+        RandWeight = RegisterBuffer("rand_weight", rand(20, 20), persistent: false);
         Linear = Register("linear", new Linear(20));
     }
 

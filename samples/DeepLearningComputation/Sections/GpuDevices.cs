@@ -1,4 +1,3 @@
-using TorchSharp;
 using OnnxBridge.Core.Builder;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;

@@ -30,8 +30,9 @@ internal static class Initialization
         output.WriteLine($"init_normal:   net[0].weight.data[0] = {Print.Values(net.Layer<Linear>(0).Weight![0])}, net[0].bias.data[0] = {net.Layer<Linear>(0).Bias![0].item<float>()}");
         net.Initialize(Initializers.Constant(1));
         output.WriteLine($"init_constant: net[0].weight.data[0] = {Print.Values(net.Layer<Linear>(0).Weight![0])}, net[0].bias.data[0] = {net.Layer<Linear>(0).Bias![0].item<float>()}");
-        net[0].Initialize(Initializers.XavierUniform());
-        net[2].Initialize(Initializers.Constant(42));
+        // init_xavier and init_42 touch only the weight (nn.init.*_(m.weight)); the biases keep their values.
+        net[0].Initialize(Initializers.Weight(TensorInit.XavierUniform()));
+        net[2].Initialize(Initializers.Weight(TensorInit.Constant(42)));
         output.WriteLine($"xavier on net[0]: {Print.Values(net.Layer<Linear>(0).Weight![0])}; 42 on net[2]: {Print.Values(net.Layer<Linear>(2).Weight!)}");
 
         net.Initialize(MyInit(output));
@@ -47,9 +48,9 @@ internal static class Initialization
         exports.Check("initialized", net, InputSpec.Float32("input", Dim.Named("batch"), 4), rand(1, 4), rand(7, 4), rand(64, 4));
 
         random.manual_seed(7);
-        var a = Net.Sequential().Linear(8, inFeatures: 4).Build();
+        var a = Net.Sequential().Linear(4, 8).Build();
         random.manual_seed(7);
-        var b = Net.Sequential().Linear(8, inFeatures: 4).Build();
+        var b = Net.Sequential().Linear(4, 8).Build();
         output.WriteLine($"same seed, same initialization: {a.Layer<Linear>(0).Weight!.allclose(b.Layer<Linear>(0).Weight!, rtol: 0, atol: 0)}");
     }
 }

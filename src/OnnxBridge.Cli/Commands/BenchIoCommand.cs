@@ -99,7 +99,7 @@ internal static class BenchIoCommand
         using var noGrad = no_grad();
         var net = new Sequential();
         // Alternating 1000 → N and N → 1000, so the layers chain and the network also exports.
-        for (int i = 0; i < Layers; i++) net.Append(i % 2 == 0 ? new Linear(outFeatures, inFeatures: 1000) : new Linear(1000, inFeatures: outFeatures));
+        for (int i = 0; i < Layers; i++) net.Append(i % 2 == 0 ? new Linear(1000, outFeatures) : new Linear(outFeatures, 1000));
         if (!initialize) foreach (var p in net.parameters()) p.zero_();
         return net;
     }

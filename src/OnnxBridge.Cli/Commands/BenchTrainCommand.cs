@@ -59,8 +59,8 @@ internal static class BenchTrainCommand
             Net.Sequential().Linear(1024).ReLU().Linear(1024).ReLU().Linear(10).Input(InputSpec.Float32("x", Dim.Named("batch"), 784)).Build(),
             nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10)));
         yield return ("digits CNN (conv-bn-pool x2, dropout)", 32, 64,
-            Net.Sequential().Unflatten(1, 8, 8).Conv2d(16, 3, padding: 1).BatchNorm2d(16).ReLU().MaxPool2d(2)
-                .Conv2d(32, 3, padding: 1).ReLU().MaxPool2d(2).Flatten().Dropout(0.25).Linear(10).Input(small).Build(),
+            Net.Sequential().Unflatten(1, 8, 8).LazyConv2d(16, 3, padding: 1).BatchNorm2d(16).ReLU().MaxPool2d(2)
+                .LazyConv2d(32, 3, padding: 1).ReLU().MaxPool2d(2).Flatten().Dropout(0.25).Linear(10).Input(small).Build(),
             nn.Sequential(nn.Unflatten(1, [1, 8, 8]), nn.Conv2d(1, 16, 3, padding: 1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
                 nn.Conv2d(16, 32, 3, padding: 1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.25), nn.Linear(32 * 2 * 2, 10)));
     }

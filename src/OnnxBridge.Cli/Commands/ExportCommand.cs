@@ -38,7 +38,7 @@ internal static class ExportCommand
         var model = new Option<string?>("--model") { Description = "architecture file (JSON, see docs/architecture.schema.json)" };
         var assembly = new Option<string[]>("--assembly") { Description = "plugin assemblies with user block types (repeatable)", DefaultValueFactory = _ => [], AllowMultipleArgumentsPerToken = true };
         var type = new Option<string?>("--type") { Description = "instead of --model: a Block type with a parameterless constructor, or a type with a static Create() returning a Block" };
-        var weights = new Option<string?>("--weights") { Description = "state dict to load (.safetensors, .pt/.pth/.bin, .dat); without it parameters are initialized with --seed" };
+        var weights = new Option<string?>("--weights") { Description = "state dict to load (.safetensors, .pt/.pth/.bin, .dat), or an exported .onnx model (which also carries non-persistent buffers); without it parameters are initialized with --seed" };
         var seed = new Option<long>("--seed") { Description = "seed for initialization and for the parity inputs", DefaultValueFactory = _ => 0 };
         var input = new Option<string[]>("--input") { Description = "graph input as name:dtype[dims], named dims stay symbolic, e.g. input:float32[batch,20]; repeat it for a block with several inputs", DefaultValueFactory = _ => [] };
         var opset = new Option<int>("--opset") { Description = $"ONNX opset ({ExportOptions.MinOpset}..{ExportOptions.MaxOpset}); above 17 needs a newer checker than onnx 1.12", DefaultValueFactory = _ => ExportOptions.DefaultOpset };
@@ -82,7 +82,9 @@ internal static class ExportCommand
             var block = s.Model is not null
                 ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), assemblies)
                 : CreateFromType(s.Type!, assemblies);
-            if (s.Weights is not null) StateDicts.Load(block, s.Weights);
+            // An ONNX model as weights also restores the constants kept out of state dicts (non-persistent buffers).
+            if (s.Weights is not null && s.Weights.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) StateDicts.LoadFromOnnx(block, s.Weights);
+            else if (s.Weights is not null) StateDicts.Load(block, s.Weights);
             else block.Build(specs);
 
             var options = new ExportOptions(specs[0], specs[1..]) { Opset = s.Opset, ExternalDataThreshold = s.ExternalDataThreshold };

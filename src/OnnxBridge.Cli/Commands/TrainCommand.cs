@@ -142,8 +142,8 @@ internal static class TrainCommand
                 var side = (long)Math.Round(Math.Sqrt(features));
                 if (side * side != features || side < 4) throw new UsageException($"the cnn preset needs square images of at least 4x4 pixels, but rows have {features} features");
                 builder.Unflatten(1, side, side)
-                    .Conv2d(16, kernelSize: 3, padding: 1).BatchNorm2d(16).ReLU().MaxPool2d(2)
-                    .Conv2d(32, kernelSize: 3, padding: 1).ReLU().MaxPool2d(2)
+                    .LazyConv2d(16, 3, padding: 1).BatchNorm2d(16).ReLU().MaxPool2d(2)
+                    .LazyConv2d(32, 3, padding: 1).ReLU().MaxPool2d(2)
                     .Flatten().Dropout(0.25).Linear(outputs);
                 break;
             default:

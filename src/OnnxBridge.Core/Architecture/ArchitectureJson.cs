@@ -143,10 +143,20 @@ public static class ArchitectureJson
             $"block '{Show(path)}' ({type.FullName}) cannot be described: give it a public constructor whose parameters are numbers, " +
             "bools, strings or params Block[], each matched by a public property of the same name");
 
-    private static PropertyInfo? PropertyFor(Type type, ParameterInfo parameter) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .FirstOrDefault(p => string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase) && p.CanRead
-                                 && (Nullable.GetUnderlyingType(parameter.ParameterType) ?? parameter.ParameterType) == (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType));
+    /// <summary>
+    /// The property that holds a constructor argument's value: the one of the same name and type, or
+    /// for a bool argument <c>x</c> one named <c>HasX</c> (PyTorch's <c>bias=True</c> argument beside
+    /// the <c>Bias</c> parameter property).
+    /// </summary>
+    private static PropertyInfo? PropertyFor(Type type, ParameterInfo parameter)
+    {
+        var argumentType = Nullable.GetUnderlyingType(parameter.ParameterType) ?? parameter.ParameterType;
+        bool Fits(PropertyInfo p, string name) => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase) && p.CanRead
+                                                  && argumentType == (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType);
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        return properties.FirstOrDefault(p => Fits(p, parameter.Name!))
+               ?? (argumentType == typeof(bool) ? properties.FirstOrDefault(p => Fits(p, "Has" + parameter.Name)) : null);
+    }
 
     private static bool IsScalar(Type type)
     {

@@ -14,8 +14,9 @@ namespace OnnxBridge.Core.Blocks;
 /// <remarks>
 /// Subclasses implement <see cref="Forward"/>, call children through <see cref="Call"/>, and read
 /// their own parameters and buffers through <see cref="Use"/>. Children are registered with
-/// <see cref="Register{T}"/> (or as fields followed by <c>RegisterComponents()</c>, TorchSharp's
-/// way); the registration name is the state-dict key prefix, as in PyTorch.
+/// <see cref="Register{T}"/> (or held in fields and registered by <c>RegisterComponents()</c>
+/// under the field's name, as PyTorch registers attributes); the registration name is the
+/// state-dict key prefix, as in PyTorch.
 /// </remarks>
 public abstract partial class Block : nn.Module<Tensor, Tensor>
 {
@@ -23,17 +24,36 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     protected Block(string name) : base(name) { }
 
     /// <summary>TorchSharp's entry point: runs <see cref="Forward"/> eagerly on a tensor.</summary>
+    /// <exception cref="ForwardException">An operation refused its operands; the message names the block path, the op and the shapes.</exception>
     public sealed override Tensor forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return Call(Value.Eager(input)).Tensor;
+        try
+        {
+            return Call(Value.Eager(input)).Tensor;
+        }
+        catch (ForwardException e) when (e.BlockPath is null)
+        {
+            throw e.At(PathOf(e.Block));
+        }
     }
 
     /// <summary>Runs this block on a value: eagerly, or recorded into the graph being exported.</summary>
     public Value Call(Value input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (GraphRecorder.Current is not { } graph) return Forward(input);
+        if (GraphRecorder.Current is not { } graph)
+        {
+            try
+            {
+                return Forward(input);
+            }
+            catch (ForwardException e) when (e.Block is null)
+            {
+                e.Block = this; // the innermost block: the root's forward turns it into a path
+                throw;
+            }
+        }
         using (graph.EnterBlock(this))
         {
             var output = Forward(input);
@@ -77,6 +97,10 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
             return CallRoot([.. inputs.Select(i => Value.Symbolic(graph.AddInput(i.Name, i.ElementType, i.Shape)))]).Shape;
         }
     }
+
+    /// <summary>The state-dict path of <paramref name="block"/> below this one ("" for this block or an unknown one).</summary>
+    private string PathOf(Block? block) =>
+        block is null || ReferenceEquals(block, this) ? "" : named_modules().FirstOrDefault(m => ReferenceEquals(m.module, block)).name ?? "";
 
     /// <summary>Calls this block as the root of a trace with one value per declared input.</summary>
     internal Value CallRoot(IReadOnlyList<Value> inputs) => this switch

@@ -73,7 +73,7 @@ public sealed class ModelSummary
             rows.Add(new SummaryRow(path.Length == 0 ? "<root>" : path, called.GetName(), shape, own, shared));
         }
         var trainable = block.parameters().Where(p => p.requires_grad).Distinct(ReferenceEqualityComparer.Instance).Cast<Parameter>().Sum(p => p.numel());
-        var buffers = block.buffers().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().Sum(b => b.numel());
+        var buffers = block.NamedBuffers(includeNonPersistent: true).Select(b => b.Buffer).Sum(b => b.numel());
         return new ModelSummary(block.GetName(), input, rows, trainable, buffers);
     }
 

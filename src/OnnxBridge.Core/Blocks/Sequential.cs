@@ -19,8 +19,9 @@ public sealed class Sequential : Block, IReadOnlyList<Block>
         foreach (var layer in layers) Append(layer);
     }
 
-    /// <summary>The layer at <paramref name="index"/> (PyTorch's <c>net[2]</c>).</summary>
-    public Block this[int index] => _layers[index];
+    /// <summary>The layer at <paramref name="index"/> (PyTorch's <c>net[2]</c>; a tied layer at each of its positions).</summary>
+    public override Block this[int index] => index >= 0 && index < _layers.Count ? _layers[index]
+        : throw new ArgumentOutOfRangeException(nameof(index), index, $"this Sequential has {_layers.Count} layers, so there is no layer {index}");
 
     /// <summary>The number of layers.</summary>
     public int Count => _layers.Count;
@@ -40,7 +41,7 @@ public sealed class Sequential : Block, IReadOnlyList<Block>
         return this;
     }
 
-    /// <summary>The layer at <paramref name="index"/> as <typeparamref name="T"/>, e.g. <c>net.Layer&lt;Linear&gt;(2).Bias</c>.</summary>
+    /// <summary>The layer at <paramref name="index"/> as <typeparamref name="T"/>, e.g. <c>net.Layer&lt;Linear&gt;(2).Bias</c> (or untyped: <c>net[2].Param("bias")</c>).</summary>
     public T Layer<T>(int index) where T : Block =>
         _layers[index] as T ?? throw new InvalidCastException($"layer {index} is a {_layers[index].GetType().Name}, not a {typeof(T).Name}");
 

@@ -6,15 +6,20 @@ namespace OnnxBridge.Core.Builder;
 /// <summary>The built-in layer kinds, as builder steps.</summary>
 public static class LayerExtensions
 {
-    /// <summary>Appends <see cref="Layers.Linear"/>; leave <paramref name="inFeatures"/> out to infer it from the input.</summary>
-    public static SequentialBuilder Linear(this SequentialBuilder builder, long outFeatures, long? inFeatures = null, bool bias = true)
+    /// <summary>Appends PyTorch's <c>nn.LazyLinear(out_features)</c>: a <see cref="Layers.Linear"/> whose input size comes from its input.</summary>
+    public static SequentialBuilder Linear(this SequentialBuilder builder, long outFeatures, bool bias = true) => AddLinear(builder, null, outFeatures, bias);
+
+    /// <summary>Appends PyTorch's <c>nn.Linear(in_features, out_features)</c>.</summary>
+    public static SequentialBuilder Linear(this SequentialBuilder builder, long inFeatures, long outFeatures, bool bias = true) => AddLinear(builder, inFeatures, outFeatures, bias);
+
+    private static SequentialBuilder AddLinear(SequentialBuilder builder, long? inFeatures, long outFeatures, bool bias)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var problems = new List<string>();
         if (outFeatures <= 0) problems.Add($"out_features must be positive, got {outFeatures}");
         if (inFeatures <= 0) problems.Add($"in_features must be positive, got {inFeatures}");
-        var description = inFeatures is null ? $"Linear({outFeatures})" : $"Linear({inFeatures}, {outFeatures})";
-        return builder.Add(description, () => new Linear(outFeatures, inFeatures, bias), [.. problems]);
+        var description = inFeatures is null ? $"LazyLinear({outFeatures})" : $"Linear({inFeatures}, {outFeatures})";
+        return builder.Add(description, () => new Linear(inFeatures, outFeatures, bias), [.. problems]);
     }
 
     /// <summary>Appends <see cref="Layers.ReLU"/>.</summary>
@@ -24,8 +29,15 @@ public static class LayerExtensions
         return builder.Add("ReLU", () => new ReLU());
     }
 
-    /// <summary>Appends <see cref="Layers.Conv2d"/>; leave <paramref name="inChannels"/> out to infer it from the input.</summary>
-    public static SequentialBuilder Conv2d(this SequentialBuilder builder, long outChannels, long kernelSize, long stride = 1, long padding = 0, long? inChannels = null, bool bias = true)
+    /// <summary>Appends PyTorch's <c>nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias)</c>.</summary>
+    public static SequentialBuilder Conv2d(this SequentialBuilder builder, long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true) =>
+        AddConv2d(builder, inChannels, outChannels, kernelSize, stride, padding, bias);
+
+    /// <summary>Appends PyTorch's <c>nn.LazyConv2d(out_channels, kernel_size, ...)</c>: a <see cref="Layers.Conv2d"/> whose input channels come from its input.</summary>
+    public static SequentialBuilder LazyConv2d(this SequentialBuilder builder, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true) =>
+        AddConv2d(builder, null, outChannels, kernelSize, stride, padding, bias);
+
+    private static SequentialBuilder AddConv2d(SequentialBuilder builder, long? inChannels, long outChannels, long kernelSize, long stride, long padding, bool bias)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var problems = new List<string>();
@@ -34,8 +46,10 @@ public static class LayerExtensions
         if (stride <= 0) problems.Add($"stride must be positive, got {stride}");
         if (padding < 0) problems.Add($"padding cannot be negative, got {padding}");
         if (inChannels <= 0) problems.Add($"in_channels must be positive, got {inChannels}");
-        var description = string.Create(CultureInfo.InvariantCulture, $"Conv2d({(inChannels is null ? "" : $"{inChannels}, ")}{outChannels}, kernel_size={kernelSize})");
-        return builder.Add(description, () => new Conv2d(outChannels, kernelSize, stride, padding, inChannels, bias), [.. problems]);
+        var description = inChannels is null
+            ? string.Create(CultureInfo.InvariantCulture, $"LazyConv2d({outChannels}, kernel_size={kernelSize})")
+            : string.Create(CultureInfo.InvariantCulture, $"Conv2d({inChannels}, {outChannels}, kernel_size={kernelSize})");
+        return builder.Add(description, () => new Conv2d(inChannels, outChannels, kernelSize, stride, padding, bias), [.. problems]);
     }
 
     /// <summary>Appends <see cref="Layers.MaxPool2d"/>; the stride defaults to the window size.</summary>

@@ -8,14 +8,16 @@ namespace OnnxBridge.Core.Layers;
 /// <summary>
 /// 2-D convolution over [batch, channels, height, width] with a square kernel, PyTorch's layout and
 /// initialization (weight [out, in, k, k]; weight and bias from U(-1/√fan_in, 1/√fan_in), fan_in =
-/// in·k·k). The input channel count may be left out: it then comes from the first input, from
-/// <see cref="Block.Build(Values.InputSpec)"/>, or from a state dict (PyTorch's LazyConv2d).
+/// in·k·k). <c>new Conv2d(1, 6, 5)</c> is PyTorch's <c>nn.Conv2d(1, 6, 5)</c>: input channels
+/// first. <see cref="Lazy"/> is <c>nn.LazyConv2d</c>: the input channels come from the first input,
+/// from <see cref="Block.Build(Values.InputSpec)"/>, or from a state dict, and until then the layer
+/// prints as <c>LazyConv2d</c>.
 /// </summary>
 public sealed class Conv2d : WeightedLayer
 {
-    /// <summary>Creates the layer; with <paramref name="inChannels"/> null its parameters wait for the first input.</summary>
-    public Conv2d(long outChannels, long kernelSize, long stride = 1, long padding = 0, long? inChannels = null, bool hasBias = true)
-        : base(nameof(Conv2d), hasBias)
+    /// <summary>PyTorch's <c>nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias)</c>; a null <paramref name="inChannels"/> defers it.</summary>
+    public Conv2d(long? inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true)
+        : base(nameof(Conv2d), bias)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelSize);
@@ -25,6 +27,10 @@ public sealed class Conv2d : WeightedLayer
         (OutChannels, KernelSize, Stride, Padding) = (outChannels, kernelSize, stride, padding);
         if (inChannels is { } size) Materialize([outChannels, size, kernelSize, kernelSize], ScalarType.Float32, CPU, initialize: true);
     }
+
+    /// <summary>PyTorch's <c>nn.LazyConv2d(out_channels, kernel_size, stride, padding, bias)</c>: the input channels come from the first input.</summary>
+    public static Conv2d Lazy(long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true) =>
+        new(null, outChannels, kernelSize, stride, padding, bias);
 
     /// <summary>The number of output channels.</summary>
     public long OutChannels { get; }
@@ -73,7 +79,7 @@ public sealed class Conv2d : WeightedLayer
     {
         get
         {
-            var inChannels = InChannels?.ToString(CultureInfo.InvariantCulture) ?? "<deferred>";
+            var inChannels = (InChannels ?? 0).ToString(CultureInfo.InvariantCulture);
             var padding = Padding > 0 ? string.Create(CultureInfo.InvariantCulture, $", padding=({Padding}, {Padding})") : "";
             return string.Create(CultureInfo.InvariantCulture,
                 $"{inChannels}, {OutChannels}, kernel_size=({KernelSize}, {KernelSize}), stride=({Stride}, {Stride}){padding}{(HasBias ? "" : ", bias=False")}");

@@ -6,19 +6,24 @@ namespace OnnxBridge.Core.Layers;
 
 /// <summary>
 /// y = x·Wᵀ + b with PyTorch's layout and initialization (W is [out, in]; both drawn from
-/// U(-1/√in, 1/√in)). The input size may be left out: it is then taken from the first input, or
-/// from <see cref="Block.Build(Values.InputSpec)"/>, or from a state dict being loaded (deferred initialization).
+/// U(-1/√in, 1/√in)). <c>new Linear(20, 256)</c> is PyTorch's <c>nn.Linear(20, 256)</c>: input
+/// size first. <c>new Linear(256)</c> is <c>nn.LazyLinear(256)</c>: the input size is taken from the
+/// first input, from <see cref="Block.Build(Values.InputSpec)"/>, or from a state dict being loaded
+/// (deferred initialization), and until then the layer prints as <c>LazyLinear</c>.
 /// </summary>
 public sealed class Linear : WeightedLayer
 {
-    /// <summary>Creates the layer; with <paramref name="inFeatures"/> null its parameters wait for the first input.</summary>
-    public Linear(long outFeatures, long? inFeatures = null, bool hasBias = true) : base(nameof(Linear), hasBias)
+    /// <summary>PyTorch's <c>nn.Linear(in_features, out_features, bias)</c>; a null <paramref name="inFeatures"/> defers it.</summary>
+    public Linear(long? inFeatures, long outFeatures, bool bias = true) : base(nameof(Linear), bias)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
         if (inFeatures is { } known) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(known, nameof(inFeatures));
         OutFeatures = outFeatures;
         if (inFeatures is { } size) Materialize([outFeatures, size], ScalarType.Float32, CPU, initialize: true);
     }
+
+    /// <summary>PyTorch's <c>nn.LazyLinear(out_features, bias)</c>: the input size comes from the first input.</summary>
+    public Linear(long outFeatures, bool bias = true) : this(null, outFeatures, bias) { }
 
     /// <summary>The output size.</summary>
     public long OutFeatures { get; }
@@ -55,5 +60,5 @@ public sealed class Linear : WeightedLayer
 
     /// <inheritdoc/>
     protected override string ExtraRepr =>
-        $"in_features={(InFeatures?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "<deferred>")}, out_features={OutFeatures}, bias={(HasBias ? "True" : "False")}";
+        $"in_features={InFeatures ?? 0}, out_features={OutFeatures}, bias={(HasBias ? "True" : "False")}";
 }

@@ -28,6 +28,9 @@ public abstract class WeightedLayer : Block, IWeightedLayer
     /// <inheritdoc/>
     protected internal override bool HasPendingParameters => Weight is null;
 
+    /// <summary>PyTorch's lazy modules print as <c>LazyLinear</c>, <c>LazyConv2d</c> until their parameters exist.</summary>
+    protected override string DisplayName => HasPendingParameters ? "Lazy" + base.DisplayName : base.DisplayName;
+
     /// <inheritdoc/>
     protected internal override void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan)
     {

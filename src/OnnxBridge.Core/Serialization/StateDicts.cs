@@ -117,12 +117,13 @@ public static class StateDicts
     /// <summary>
     /// Loads the weights of an ONNX model into <paramref name="block"/> (export → load → identical
     /// outputs). Keys the graph does not use are missing from it, so this is usually non-strict
-    /// for blocks with unused parameters.
+    /// for blocks with unused parameters. Non-persistent buffers (constants kept out of the state
+    /// dict, such as d2l's <c>rand_weight</c>) are exported, so they are restored too.
     /// </summary>
     public static LoadResult LoadFromOnnx(Block block, string modelPath, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(block);
-        return Load(block, ReadOnnxInitializers(modelPath), $"ONNX model '{modelPath}'", strict);
+        return Load(block, ReadOnnxInitializers(modelPath), $"ONNX model '{modelPath}'", strict, includeNonPersistentBuffers: true);
     }
 
     /// <summary>Loads a state dict file (format from the extension unless given) into <paramref name="block"/>.</summary>
@@ -215,7 +216,10 @@ public static class StateDicts
     }
 
     /// <summary>Loads host tensors keyed by state-dict key into <paramref name="block"/>.</summary>
-    public static LoadResult Load(Block block, IReadOnlyList<(string Key, HostTensor Tensor)> state, string source, bool strict = true)
+    public static LoadResult Load(Block block, IReadOnlyList<(string Key, HostTensor Tensor)> state, string source, bool strict = true) =>
+        Load(block, state, source, strict, includeNonPersistentBuffers: false);
+
+    private static LoadResult Load(Block block, IReadOnlyList<(string Key, HostTensor Tensor)> state, string source, bool strict, bool includeNonPersistentBuffers)
     {
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(state);
@@ -225,6 +229,10 @@ public static class StateDicts
         // 1. What the block will hold: current entries plus those deferred blocks plan from the file.
         var expected = new Dictionary<string, (long[] Shape, ScalarType Type)>(StringComparer.Ordinal);
         foreach (var (key, tensor) in block.state_dict()) expected[key] = (tensor.shape, tensor.dtype);
+        if (includeNonPersistentBuffers)
+        {
+            foreach (var (key, buffer) in block.NamedBuffers(includeNonPersistent: true)) expected.TryAdd(key, (buffer.shape, buffer.dtype));
+        }
         var mismatched = new List<string>();
         var (plans, plannedAliases) = PlanDeferredBlocks(block, loaded, expected, mismatched);
 
@@ -256,7 +264,7 @@ public static class StateDicts
         foreach (var (deferred, plan) in plans) deferred.MaterializeFromPlan(plan);
         using (no_grad())
         {
-            foreach (var (key, target) in block.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(block.named_buffers()))
+            foreach (var (key, target) in block.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(block.NamedBuffers(includeNonPersistentBuffers)))
             {
                 if (!loaded.TryGetValue(key, out var fromFile)) continue;
                 TensorConvert.CopyInto(fromFile, target);

@@ -203,7 +203,7 @@ internal sealed class GraphRecorder
     {
         foreach (var (key, parameter) in _root.named_parameters())
             _stateKeys.TryAdd(parameter, key);
-        foreach (var (key, buffer) in _root.named_buffers())
+        foreach (var (key, buffer) in _root.NamedBuffers(includeNonPersistent: true))
             _stateKeys.TryAdd(buffer, key);
     }
 

@@ -18,7 +18,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
         if (GraphOf(x, weight, bias) is not { } graph)
-            return Value.Eager(nn.functional.conv2d(x.Tensor, weight.Tensor, bias?.Tensor, strides: [stride, stride], padding: [padding, padding]));
+            return Eager("Conv", () => nn.functional.conv2d(x.Tensor, weight.Tensor, bias?.Tensor, strides: [stride, stride], padding: [padding, padding]), x, weight, bias);
 
         var (sx, sw) = (Lift(graph, x), Lift(graph, weight));
         RequireSameType(graph, "Conv", sx, sw);
@@ -39,7 +39,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         if (GraphOf(x) is not { } graph)
-            return Value.Eager(nn.functional.max_pool2d(x.Tensor, [kernel, kernel], strides: [stride, stride]));
+            return Eager("MaxPool", () => nn.functional.max_pool2d(x.Tensor, [kernel, kernel], strides: [stride, stride]), x);
         var sx = Lift(graph, x);
         if (sx.Shape.Count != 4) throw graph.Error($"MaxPool2d takes [batch, channels, height, width], got {Dim.Format(sx.Shape)}", "MaxPool");
         var shape = new[] { sx.Shape[0], sx.Shape[1], SlidingSize(graph, "MaxPool", sx.Shape, 2, kernel, stride, 0), SlidingSize(graph, "MaxPool", sx.Shape, 3, kernel, stride, 0) };
@@ -51,7 +51,7 @@ public static partial class Ops
     public static Value Flatten(Value x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (GraphOf(x) is not { } graph) return Value.Eager(x.Tensor.flatten(1));
+        if (GraphOf(x) is not { } graph) return Eager("Flatten", () => x.Tensor.flatten(1), x);
         var sx = Lift(graph, x);
         if (sx.Shape.Count < 1) throw graph.Error("Flatten needs a tensor with a batch dimension, got a scalar", "Flatten");
         var rest = sx.Shape.Skip(1).ToArray();
@@ -71,7 +71,7 @@ public static partial class Ops
             var items = t.shape.Skip(1).Aggregate(1L, (p, d) => p * d);
             if (t.dim() < 1 || items != perItem)
                 throw new ArgumentException($"cannot reshape [{string.Join(", ", t.shape)}] to [batch, {string.Join(", ", shape)}]: {items} elements per item, {perItem} needed");
-            return Value.Eager(t.reshape([t.shape[0], .. shape]));
+            return Eager("Reshape", () => t.reshape([t.shape[0], .. shape]), x);
         }
         var sx = Lift(graph, x);
         var rest = sx.Shape.Skip(1).ToArray();
@@ -90,7 +90,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         if (GraphOf(x, scale, bias, mean, variance) is not { } graph)
-            return Value.Eager(nn.functional.batch_norm(x.Tensor, mean.Tensor, variance.Tensor, scale.Tensor, bias.Tensor, training: false, eps: epsilon));
+            return Eager("BatchNormalization", () => nn.functional.batch_norm(x.Tensor, mean.Tensor, variance.Tensor, scale.Tensor, bias.Tensor, training: false, eps: epsilon), x, mean, variance, scale, bias);
         var sx = Lift(graph, x);
         if (sx.Shape.Count < 2) throw graph.Error($"BatchNorm takes [batch, channels, ...], got {Dim.Format(sx.Shape)}", "BatchNormalization");
         var eps = new AttributeProto { Name = "epsilon", Type = AttributeType.Float, F = (float)epsilon };

@@ -53,7 +53,7 @@ public static partial class Ops
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(eager);
-        if (GraphOf(x) is not { } graph) return Value.Eager(eager(x.Tensor));
+        if (GraphOf(x) is not { } graph) return Eager(name, () => eager(x.Tensor), x);
         return lowering is not null
             ? lowering(x)
             : throw graph.Error($"custom operation '{name}' is raw TorchSharp code without an ONNX lowering; pass a lowering written with Value operations to Ops.Custom, or write it with Value operations", name);
@@ -64,7 +64,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        if (GraphOf(a, b) is not { } graph) return Value.Eager(a.Tensor.matmul(b.Tensor));
+        if (GraphOf(a, b) is not { } graph) return Eager("MatMul", () => a.Tensor.matmul(b.Tensor), a, b);
         var (sa, sb) = (Lift(graph, a), Lift(graph, b));
         RequireSameType(graph, "MatMul", sa, sb);
         var shape = ShapeInference.MatMul(graph, sa.Shape, sb.Shape);
@@ -83,7 +83,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
         if (GraphOf(x, weight, bias) is not { } graph)
-            return Value.Eager(nn.functional.linear(x.Tensor, weight.Tensor, bias?.Tensor));
+            return Eager("Gemm", () => nn.functional.linear(x.Tensor, weight.Tensor, bias?.Tensor), x, weight, bias);
 
         var (sx, sw) = (Lift(graph, x), Lift(graph, weight));
         RequireSameType(graph, "Gemm", sx, sw);
@@ -125,7 +125,7 @@ public static partial class Ops
     private static Value ReduceAll(Value x, string op, Func<Tensor, Tensor> eager)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (GraphOf(x) is not { } graph) return Value.Eager(eager(x.Tensor));
+        if (GraphOf(x) is not { } graph) return Eager(op, () => eager(x.Tensor), x);
         var input = Lift(graph, x);
         var keepdims = new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 };
         return Value.Symbolic(graph.AddNode(op, [input], [(input.ElementType, Array.Empty<Dim>())], [keepdims])[0]);
@@ -134,7 +134,7 @@ public static partial class Ops
     private static Value Unary(Value x, string op, Func<Tensor, Tensor> eager)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (GraphOf(x) is not { } graph) return Value.Eager(eager(x.Tensor));
+        if (GraphOf(x) is not { } graph) return Eager(op, () => eager(x.Tensor), x);
         var input = Lift(graph, x);
         return Value.Symbolic(graph.AddNode(op, [input], [(input.ElementType, input.Shape)])[0]);
     }
@@ -144,11 +144,30 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        if (GraphOf(a, b) is not { } graph) return Value.Eager(eager(a.Tensor, b.Tensor));
+        if (GraphOf(a, b) is not { } graph) return Eager(op, () => eager(a.Tensor, b.Tensor), a, b);
         var (sa, sb) = (Lift(graph, a), Lift(graph, b));
         RequireSameType(graph, op, sa, sb);
         var shape = ShapeInference.Broadcast(graph, op, sa.Shape, sb.Shape);
         return Value.Symbolic(graph.AddNode(op, [sa, sb], [(resultType ?? sa.ElementType, shape)])[0]);
+    }
+
+    /// <summary>
+    /// Runs an eager computation; libtorch's refusal (shapes that do not fit, mostly) becomes a
+    /// <see cref="Blocks.ForwardException"/> naming the op and the operand shapes — the block path
+    /// is added as it leaves the block tree — instead of C++ stack frames.
+    /// </summary>
+    internal static Value Eager(string op, Func<Tensor> compute, params Value?[] operands)
+    {
+        try
+        {
+            return Value.Eager(compute());
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            var shapes = operands.Where(o => o is not null).Select(o => HostTensor.FormatShape(o!.Tensor.shape)).ToList();
+            var detail = e.Message.Split('\n', 2)[0].Trim();
+            throw new Blocks.ForwardException(op, shapes, detail, e);
+        }
     }
 
     /// <summary>The graph being recorded if any operand is symbolic; null when all are eager.</summary>

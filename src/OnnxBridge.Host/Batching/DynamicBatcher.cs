@@ -39,7 +39,12 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     public Task<IReadOnlyList<NamedTensor>> RunAsync(IReadOnlyList<NamedTensor> inputs, long rows)
     {
         var pending = new Pending(inputs, rows, Stopwatch.GetTimestamp(), new TaskCompletionSource<IReadOnlyList<NamedTensor>>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_queue.Writer.TryWrite(pending)) throw InferenceError.Unavailable($"model '{_id.Model}' version {_id.Version} is shutting down");
+        _metrics?.Pending(_id.Model, _id.Version, +1);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            _metrics?.Pending(_id.Model, _id.Version, -1);
+            throw InferenceError.Unavailable($"model '{_id.Model}' version {_id.Version} is shutting down");
+        }
         return pending.Result.Task;
     }
 
@@ -101,7 +106,11 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     private void Execute(List<Pending> batch, long rows)
     {
         var started = Stopwatch.GetTimestamp();
-        foreach (var p in batch) _metrics?.Queued(_id.Model, _id.Version, Stopwatch.GetElapsedTime(p.Enqueued, started));
+        foreach (var p in batch)
+        {
+            _metrics?.Queued(_id.Model, _id.Version, Stopwatch.GetElapsedTime(p.Enqueued, started));
+            _metrics?.Pending(_id.Model, _id.Version, -1);
+        }
         _metrics?.Batch(_id.Model, _id.Version, rows);
         try
         {

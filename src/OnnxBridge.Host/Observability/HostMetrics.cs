@@ -6,7 +6,7 @@ namespace OnnxBridge.Host.Observability;
 /// <summary>
 /// The host's instruments, published through OpenTelemetry and scraped at <c>/metrics</c> in
 /// Prometheus' format: requests and failures per model and version, request latency, time spent
-/// queued for a batch, and batch sizes.
+/// queued for a batch, requests waiting in a batch queue now, and batch sizes.
 /// </summary>
 public sealed class HostMetrics : IDisposable
 {
@@ -22,6 +22,7 @@ public sealed class HostMetrics : IDisposable
     private readonly Histogram<double> _latency;
     private readonly Histogram<double> _queue;
     private readonly Histogram<long> _batch;
+    private readonly UpDownCounter<long> _pending;
 
     public HostMetrics(IMeterFactory factory)
     {
@@ -35,6 +36,8 @@ public sealed class HostMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _batch = _meter.CreateHistogram("onnxbridge.inference.batch.size", "{row}", "Rows per model run (dynamic batching merges requests)",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = BatchBuckets });
+        // Triton's nv_inference_pending_request_count: what a batch queue holds right now.
+        _pending = _meter.CreateUpDownCounter<long>("onnxbridge.inference.pending", "{request}", "Requests waiting in a dynamic-batching queue, by model and version");
     }
 
     public void Request(string model, string version, int status, TimeSpan duration)
@@ -52,6 +55,9 @@ public sealed class HostMetrics : IDisposable
     public void Batch(string model, string version, long rows) => _batch.Record(rows, new TagList { { "model", model }, { "version", version } });
 
     public void Queued(string model, string version, TimeSpan queued) => _queue.Record(queued.TotalSeconds, new TagList { { "model", model }, { "version", version } });
+
+    /// <summary>A request entered (+1) or left (-1) a batch queue.</summary>
+    public void Pending(string model, string version, int change) => _pending.Add(change, new TagList { { "model", model }, { "version", version } });
 
     public void Dispose() => _meter.Dispose();
 }

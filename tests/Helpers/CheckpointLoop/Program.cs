@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 var path = args[0];
 var inFeatures = int.Parse(args[1], CultureInfo.InvariantCulture) * 1024 * 1024 / 4 / 1024;
-var model = new Linear(1024, inFeatures, hasBias: false);
+var model = new Linear(inFeatures, 1024, bias: false);
 using var optimizer = optim.SGD(model.parameters(), 0.1, momentum: 0.9);
 var epochs = new[] { 1, 2 }.Select(e => new TrainingHistory(Enumerable.Range(1, e).Select(i => new EpochMetrics(i, 0.1, 1, null, null, null, 0, 0, 0)))).ToArray();
 
