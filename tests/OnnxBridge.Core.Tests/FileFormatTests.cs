@@ -123,6 +123,26 @@ public sealed class FileFormatTests
     }
 
     [TestMethod]
+    public void PyTorchWrittenBroadcastAndZeroSizeTensors_LoadWithPyTorchsValues()
+    {
+        using var temp = new TempFolder();
+        var output = PythonTorch.Run("""
+            import sys, torch
+            torch.manual_seed(0)
+            row = torch.randn(1, 4)
+            torch.save({"broadcast": row.expand(3, 4), "empty": torch.zeros(3, 0), "scalar_view": torch.tensor(2.5).expand(2, 2)}, sys.argv[1])
+            print(" ".join(repr(v) for v in row.expand(3, 4).flatten().tolist()))
+            """, temp.File("views.pt"));
+
+        var tensors = TensorFiles.LoadDict(temp.File("views.pt"));
+
+        CollectionAssert.AreEqual(output.Trim().Split(' ').Select(v => (float)double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray(), tensors["broadcast"].data<float>().ToArray());
+        CollectionAssert.AreEqual(new long[] { 3, 4 }, tensors["broadcast"].shape);
+        CollectionAssert.AreEqual(new long[] { 3, 0 }, tensors["empty"].shape);
+        CollectionAssert.AreEqual(new[] { 2.5f, 2.5f, 2.5f, 2.5f }, tensors["scalar_view"].data<float>().ToArray());
+    }
+
+    [TestMethod]
     public void PyTorchWrittenFiles_LoadHere_IncludingViewsAndARealModule()
     {
         using var temp = new TempFolder();

@@ -62,6 +62,25 @@ public sealed class PyTorchCorpusTests
             return Op('t').Op('R');
         }
 
+        public P Long(long v)
+        {
+            Raw(0x8a, 8);
+            var b = new byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(b, v);
+            _out.Write(b);
+            return this;
+        }
+
+        /// <summary>A tensor whose one stride is a 64-bit integer.</summary>
+        public P TensorWithStride(string key, int numel, int size, long stride)
+        {
+            Global("torch._utils", "_rebuild_tensor_v2").Op('(');
+            Op('(').Str("storage").Global("torch", "FloatStorage").Str(key).Str("cpu").Int(numel).Op('t').Op('Q');
+            Int(0).Op('(').Int(size).Op('t').Op('(').Long(stride).Op('t');
+            Raw(0x89).Global("collections", "OrderedDict").Op(')').Op('R');
+            return Op('t').Op('R');
+        }
+
         public P Dict(Action<P> items) { Global("collections", "OrderedDict").Op(')').Op('R').Op('('); items(this); return Op('u'); }
 
         public byte[] Stop() { Op('.'); return _out.ToArray(); }
@@ -135,6 +154,42 @@ public sealed class PyTorchCorpusTests
         yield return ("a dict of a dict (a checkpoint)", Zip(new P().Dict(p => p.Str("model").Dict(_ => { })).Stop()));
         yield return ("LONG1 of 9 bytes", Zip(new P().Raw(0x8a, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9).Stop()));
         yield return ("deep MARK nesting", Zip(new P().Raw([.. Enumerable.Repeat((byte)'(', 100_000)]).Stop()));
+        // These three used to crash the process (stack overflow) or run for minutes.
+        yield return ("a list that contains itself", Zip([0x80, 0x02, (byte)']', (byte)'q', 0, (byte)'h', 0, (byte)'a', (byte)'.']));
+        yield return ("lists nested 100,000 deep", Zip(new P().Raw([.. Enumerable.Repeat((byte)']', 100_000), .. Enumerable.Repeat((byte)'a', 99_999)]).Stop()));
+        yield return ("lists nested 40 deep", Zip(new P().Raw([.. Enumerable.Repeat((byte)']', 40), .. Enumerable.Repeat((byte)'a', 39)]).Stop()));
+        yield return ("9-level memo bomb (10^9 entries)", Zip(MemoBomb(levels: 9)));
+        yield return ("stride 2^62 wrapping around", Zip(new P().Dict(p => p.Str("w").TensorWithStride("0", 6, 5, 1L << 62)).Stop(), ("data/0", Floats(6))));
+    }
+
+    /// <summary>A root list holding L0..Ln, where L(k) holds ten references to L(k-1): a few hundred bytes standing for 10^n entries.</summary>
+    private static byte[] MemoBomb(int levels)
+    {
+        var p = new P().Op(']').Op('(').Op(']').Raw((byte)'q', 0);
+        for (byte level = 1; level <= levels; level++)
+        {
+            p.Op(']').Op('(');
+            for (int i = 0; i < 10; i++) p.Raw((byte)'h', (byte)(level - 1));
+            p.Op('e').Raw((byte)'q', level);
+        }
+        return p.Op('e').Stop();
+    }
+
+    [TestMethod]
+    [DataRow("a list that contains itself", "a list or dict contains itself")]
+    [DataRow("lists nested 100,000 deep", "the pickle stack grows beyond 10,000 entries")]
+    [DataRow("lists nested 40 deep", "nest deeper than 32 levels")]
+    [DataRow("9-level memo bomb (10^9 entries)", "expands to more than 1,000,000 entries")]
+    [DataRow("stride 2^62 wrapping around", "reaches past any storage")]
+    public void HostilePickle_IsRefusedQuicklyNamingTheProblem(string label, string problem)
+    {
+        using var temp = new TempFolder();
+        File.WriteAllBytes(temp.File("hostile.pt"), Corpus().Single(c => c.Label == label).Bytes);
+
+        var error = Assert.ThrowsExactly<PyTorchFileException>(() => StateDicts.Read(temp.File("hostile.pt")));
+
+        StringAssert.Contains(error.Message, problem);
+        StringAssert.Contains(error.Message, temp.File("hostile.pt"));
     }
 
     [TestMethod]

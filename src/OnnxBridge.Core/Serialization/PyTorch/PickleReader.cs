@@ -123,9 +123,15 @@ internal sealed class PickleReader
 
     private long[] AsLongs(object? value) => value is object?[] items ? [.. items.Select(AsLong)] : throw Bad("expected a tuple of integers");
 
+    /// <summary>
+    /// torch.save's pickles keep the stack short (pickle batches SETITEMS and APPENDS by 1,000), so
+    /// a deeper stack is a file built to nest containers deeply or to allocate.
+    /// </summary>
+    private const int MaxStack = 10_000;
+
     private void Push(object? value)
     {
-        if (_stack.Count > 1_000_000) throw Bad("the pickle stack grows beyond 1,000,000 entries");
+        if (_stack.Count >= MaxStack) throw Bad($"the pickle stack grows beyond {MaxStack:N0} entries");
         _stack.Add(value);
     }
 

@@ -64,7 +64,22 @@ internal static class PyTorchFiles
     /// <summary>One read: the archive, its pickle, and each storage read once.</summary>
     private sealed class ArchiveReader(string path, ZipArchive zip, long fileLength)
     {
+        /// <summary>
+        /// How deep lists and dicts may nest: torch.save of a state dict or a tensor container writes
+        /// two or three levels; this stops deep or self-containing pickles long before the stack.
+        /// </summary>
+        private const int MaxNesting = 32;
+
+        /// <summary>
+        /// How many entries the expanded object may have: memo references let a few hundred bytes of
+        /// pickle stand for 10⁹ entries (a "memo bomb"), which would otherwise run for minutes.
+        /// </summary>
+        private const int MaxEntries = 1_000_000;
+
         private readonly Dictionary<string, byte[]> _storages = new(StringComparer.Ordinal);
+        private readonly Dictionary<TensorRef, HostTensor> _tensors = new(ReferenceEqualityComparer.Instance);
+        private readonly HashSet<object> _open = new(ReferenceEqualityComparer.Instance);
+        private int _entries;
         private string _prefix = "";
 
         public object? ReadRoot()
@@ -73,6 +88,7 @@ internal static class PyTorchFiles
             if (pickles.Count != 1) throw Bad($"expected one data.pkl record, found {pickles.Count}");
             _prefix = pickles[0].FullName[..^"data.pkl".Length];
             var root = PickleReader.Load(ReadEntry(pickles[0]), $"'{path}'", PersistentLoad);
+            Check(root, 0);
             return Resolve(root);
         }
 
@@ -89,13 +105,35 @@ internal static class PyTorchFiles
             return new StorageRef(key, type.StorageType, count);
         }
 
-        private object? Resolve(object? value) => value switch
+        /// <summary>
+        /// Walks the unpickled object before anything is built from it: bounded nesting, no container
+        /// inside itself, and a bounded number of entries once memo references are expanded.
+        /// </summary>
+        private void Check(object? value, int depth)
         {
-            TensorRef tensor => Materialize(tensor),
-            Dictionary<object, object?> dict => dict.Select(kv => (kv.Key as string ?? throw Bad("a dict key is not a string"), Resolve(kv.Value))).ToList(),
-            List<object?> list => list.Select(Resolve).ToList(),
-            _ => throw Bad($"holds a {value?.GetType().Name ?? "None"}, not a tensor, list or dict of tensors"),
-        };
+            if (++_entries > MaxEntries) throw Bad($"the pickle expands to more than {MaxEntries:N0} entries (memo references repeat them); a state dict has far fewer");
+            if (value is not (Dictionary<object, object?> or List<object?>)) return;
+            if (depth > MaxNesting) throw Bad($"lists and dicts nest deeper than {MaxNesting} levels; a state dict nests two");
+            if (!_open.Add(value)) throw Bad("a list or dict contains itself");
+            foreach (var item in value is Dictionary<object, object?> dict ? (IEnumerable<object?>)dict.Values : (List<object?>)value) Check(item, depth + 1);
+            _open.Remove(value);
+        }
+
+        private object? Resolve(object? value)
+        {
+            if (value is TensorRef tensor)
+            {
+                // One tensor object referenced many times (memo) is materialized once, as PyTorch does.
+                if (!_tensors.TryGetValue(tensor, out var host)) _tensors[tensor] = host = Materialize(tensor);
+                return host;
+            }
+            return value switch
+            {
+                Dictionary<object, object?> dict => dict.Select(kv => (kv.Key as string ?? throw Bad("a dict key is not a string"), Resolve(kv.Value))).ToList(),
+                List<object?> list => list.Select(Resolve).ToList(),
+                _ => throw Bad($"holds a {value?.GetType().Name ?? "None"}, not a tensor, list or dict of tensors"),
+            };
+        }
 
         private HostTensor Materialize(TensorRef tensor)
         {
@@ -109,8 +147,14 @@ internal static class PyTorchFiles
             long count = 1, last = tensor.Offset;
             foreach (var (d, s) in tensor.Shape.Zip(tensor.Stride))
             {
-                if (d != 0 && count > storage.ElementCount / d) throw Bad($"tensor of size [{string.Join(", ", tensor.Shape)}] is larger than its storage '{storage.Key}'");
+                // A broadcast view (stride 0, torch.expand) may hold more elements than its storage;
+                // materialized, it is bounded by MaxExpandedElements instead.
+                if (d != 0 && count > Math.Max(storage.ElementCount, MaxExpandedElements(size)) / d)
+                    throw Bad($"tensor of size [{string.Join(", ", tensor.Shape)}] is larger than its storage '{storage.Key}' allows");
                 count *= d;
+                // Checked: a stride of 2^62 must not wrap around into a small, in-bounds offset.
+                if (d > 0 && (s > (long.MaxValue - last) / Math.Max(1, d - 1)))
+                    throw Bad($"tensor view stride [{string.Join(", ", tensor.Stride)}] with size [{string.Join(", ", tensor.Shape)}] reaches past any storage");
                 if (d > 0) last += (d - 1) * s;
             }
             if (count > 0 && last >= storage.ElementCount)
@@ -137,6 +181,9 @@ internal static class PyTorchFiles
             }
             return HostTensor.Wrap(storage.ElementType, tensor.Shape, result);
         }
+
+        /// <summary>The most elements of <paramref name="size"/> bytes an expanded view materializes: 256 MiB, or 16 times the file if larger.</summary>
+        private long MaxExpandedElements(int size) => Math.Max(1L << 28, 16 * fileLength) / size;
 
         private static bool IsRowMajor(long[] shape, long[] stride)
         {
