@@ -1,7 +1,7 @@
 namespace OnnxBridge.Core.Architecture;
 
 /// <summary>An architecture description that cannot be written or rebuilt; names the block path and the problem.</summary>
-public sealed class ArchitectureException : Exception
+public sealed class ArchitectureException : OnnxBridgeException
 {
     public ArchitectureException() { }
 

@@ -1,7 +1,7 @@
 namespace OnnxBridge.Core.Builder;
 
 /// <summary>Everything wrong with a network description, reported together when it is built.</summary>
-public sealed class BuilderException : Exception
+public sealed class BuilderException : OnnxBridgeException
 {
     public BuilderException() : this([]) { }
 

@@ -5,7 +5,7 @@ namespace OnnxBridge.Core.Export;
 /// that does not fit, data read inside forward. Names the block path (e.g. <c>0.block 1</c>) and,
 /// where one is involved, the ONNX operator.
 /// </summary>
-public sealed class ExportException : Exception
+public sealed class ExportException : OnnxBridgeException
 {
     public ExportException() { }
 

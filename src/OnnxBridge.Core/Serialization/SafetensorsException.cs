@@ -1,7 +1,7 @@
 namespace OnnxBridge.Core.Serialization;
 
 /// <summary>A safetensors file that is malformed or does not fit what was asked of it; names the file.</summary>
-public sealed class SafetensorsException : Exception
+public sealed class SafetensorsException : SerializationException
 {
     public SafetensorsException() { }
 

@@ -4,7 +4,7 @@ namespace OnnxBridge.Core.Serialization;
 /// A state dict that does not fit the block it is loaded into. Lists every missing key, every
 /// unexpected key and every shape or dtype mismatch in one message; the block is left unchanged.
 /// </summary>
-public sealed class StateDictException : Exception
+public sealed class StateDictException : SerializationException
 {
     public StateDictException() { }
 

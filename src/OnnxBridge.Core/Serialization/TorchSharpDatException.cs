@@ -1,7 +1,7 @@
 namespace OnnxBridge.Core.Serialization;
 
 /// <summary>A TorchSharp <c>.dat</c> file that is malformed or truncated; names the file and the problem.</summary>
-public sealed class TorchSharpDatException : Exception
+public sealed class TorchSharpDatException : SerializationException
 {
     public TorchSharpDatException() { }
 

@@ -1,11 +1,12 @@
 namespace OnnxBridge;
 
 /// <summary>
-/// The one base of every error OnnxBridge reports about its input: a network description, a file,
-/// a shape, a model, a request. Each stage has its own subclass (builder, forward, export,
-/// serialization, runtime, host), and native errors (libtorch, ONNX Runtime) are wrapped into them at
-/// the boundary with our context added. Anything that is not an <see cref="OnnxBridgeException"/>
-/// escaping a public API is a bug: the command line reports it as an internal error.
+/// The one base of the errors OnnxBridge reports about its input: a network description
+/// (BuilderException, ArchitectureException), a forward (ForwardException), an export
+/// (ExportException), a file (the <see cref="SerializationException"/>s) or an execution provider
+/// (ExecutionProviderException). Callers catch this one type for "the input was wrong"; anything
+/// else escaping a public API is a bug. (Wrapping ONNX Runtime's own errors and the CLI's single
+/// handler with documented exit codes are still to come.)
 /// </summary>
 public abstract class OnnxBridgeException : Exception
 {

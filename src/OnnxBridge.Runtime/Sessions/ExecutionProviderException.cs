@@ -1,7 +1,7 @@
 namespace OnnxBridge.Runtime.Sessions;
 
 /// <summary>The requested execution provider cannot be used here; the message says what is missing.</summary>
-public sealed class ExecutionProviderException : Exception
+public sealed class ExecutionProviderException : OnnxBridgeException
 {
     public ExecutionProviderException() { }
 
