@@ -84,8 +84,27 @@ public sealed class ExternalDataTests
         foreach (var entry in model.Graph.Initializer.SelectMany(i => i.ExternalData).Where(e => e.Key == "location")) entry.Value = "../../etc/passwd";
         File.WriteAllBytes(temp.File("evil.onnx"), Google.Protobuf.MessageExtensions.ToByteArray(model));
 
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => StateDicts.ReadOnnxInitializers(temp.File("evil.onnx")));
+        var error = Assert.ThrowsExactly<OnnxFileException>(() => StateDicts.ReadOnnxInitializers(temp.File("evil.onnx")));
 
         StringAssert.Contains(error.Message, "external data location '../../etc/passwd' leaves the model folder");
+    }
+
+    [TestMethod]
+    public void ModelWriteFailingAfterTheDataFile_RemovesTheNewDataFile_LeavesTheEarlierExportIntact()
+    {
+        using var temp = new TempFolder();
+        var net = TestModels.SequentialMlp();
+        net.Build(TestModels.Input20);
+        var options = new ExportOptions(TestModels.Input20) { ExternalDataThreshold = 0 };
+        OnnxExporter.Save(net, options, temp.File("old.onnx"));
+        var before = Directory.GetFiles(temp.Path).Order(StringComparer.Ordinal).ToArray();
+        // The model's final name is taken by a folder, so its write fails after the data file is in
+        // place: the same point a full disk fails at (the model is written last).
+        Directory.CreateDirectory(temp.File("mlp.onnx"));
+
+        Assert.ThrowsExactly<IOException>(() => OnnxExporter.Save(net, options, temp.File("mlp.onnx")));
+
+        CollectionAssert.AreEqual(before, Directory.GetFiles(temp.Path).Order(StringComparer.Ordinal).ToArray(), "only the earlier export's files remain");
+        Assert.AreEqual(net.state_dict().Count, StateDicts.ReadOnnxInitializers(temp.File("old.onnx")).Count);
     }
 }

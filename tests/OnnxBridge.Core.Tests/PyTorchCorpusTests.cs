@@ -160,6 +160,22 @@ public sealed class PyTorchCorpusTests
         yield return ("lists nested 40 deep", Zip(new P().Raw([.. Enumerable.Repeat((byte)']', 40), .. Enumerable.Repeat((byte)'a', 39)]).Stop()));
         yield return ("9-level memo bomb (10^9 entries)", Zip(MemoBomb(levels: 9)));
         yield return ("stride 2^62 wrapping around", Zip(new P().Dict(p => p.Str("w").TensorWithStride("0", 6, 5, 1L << 62)).Stop(), ("data/0", Floats(6))));
+        // Differential reads: one reader would take the first record, another the last.
+        yield return ("storage record given twice", Zip(new P().Dict(p => p.Str("w").Tensor("0", 6, 0, [2, 3], [3, 1])).Stop(), ("data/0", Floats(6)), ("data/0", [.. Enumerable.Repeat((byte)0x3f, 24)])));
+        yield return ("records flagged encrypted", FlagEncrypted(ValidFile()));
+    }
+
+    /// <summary>Sets the "encrypted" bit in every local and central zip header (the data stays readable, as a hostile file's could).</summary>
+    private static byte[] FlagEncrypted(byte[] zip)
+    {
+        var bytes = (byte[])zip.Clone();
+        for (int i = 0; i + 10 < bytes.Length; i++)
+        {
+            if (bytes[i] != 'P' || bytes[i + 1] != 'K') continue;
+            if (bytes[i + 2] == 3 && bytes[i + 3] == 4) bytes[i + 6] |= 1;      // local file header: flags at +6
+            else if (bytes[i + 2] == 1 && bytes[i + 3] == 2) bytes[i + 8] |= 1; // central directory header: flags at +8
+        }
+        return bytes;
     }
 
     /// <summary>A root list holding L0..Ln, where L(k) holds ten references to L(k-1): a few hundred bytes standing for 10^n entries.</summary>
@@ -181,6 +197,8 @@ public sealed class PyTorchCorpusTests
     [DataRow("lists nested 40 deep", "nest deeper than 32 levels")]
     [DataRow("9-level memo bomb (10^9 entries)", "expands to more than 1,000,000 entries")]
     [DataRow("stride 2^62 wrapping around", "reaches past any storage")]
+    [DataRow("storage record given twice", "record 'archive/data/0' appears twice")]
+    [DataRow("records flagged encrypted", "is encrypted")]
     public void HostilePickle_IsRefusedQuicklyNamingTheProblem(string label, string problem)
     {
         using var temp = new TempFolder();

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using OnnxBridge.Onnx.Proto;
 using OnnxBridge.Onnx.Tensors;
+using OnnxBridge.Tests.Shared;
 using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace OnnxBridge.Onnx.Tests;
@@ -43,7 +44,7 @@ public sealed class HostTensorTests
     {
         var proto = new TensorProto { Name = "w", DataType = (int)DataType.Float, Dims = { 2, 2 }, FloatData = { 1, 2, 3 } };
 
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => HostTensor.FromProto(proto));
+        var error = Assert.ThrowsExactly<OnnxFileException>(() => HostTensor.FromProto(proto));
 
         Assert.AreEqual("tensor 'w' float32[2, 2] has 3 elements in its data fields, expected 4", error.Message);
     }
@@ -51,7 +52,7 @@ public sealed class HostTensorTests
     [TestMethod]
     public void FromBytes_WrongLength_StatesBothSizes()
     {
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => HostTensor.FromBytes(DataType.Float, [3], new byte[8]));
+        var error = Assert.ThrowsExactly<OnnxFileException>(() => HostTensor.FromBytes(DataType.Float, [3], new byte[8]));
 
         Assert.AreEqual("float32[3] needs 12 bytes but 8 were given", error.Message);
     }
@@ -67,12 +68,80 @@ public sealed class HostTensorTests
     }
 
     [TestMethod]
+    [DataRow(new long[] { 256, 1L << 54 }, DisplayName = "[256, 2^54]: 2^62 elements, 2^64 bytes")]
+    [DataRow(new long[] { 1L << 62 }, DisplayName = "[2^62] elements")]
+    [DataRow(new long[] { 1L << 40, 1L << 40 }, DisplayName = "[2^40, 2^40]: wraps 2^64 to 0")]
+    [DataRow(new long[] { 3, -1 }, DisplayName = "a negative dimension")]
+    public void FromProto_HugeSizeClaimWithNoData_IsRefusedNotReadAsEmpty(long[] dims)
+    {
+        // Each of these once passed as "0 bytes expected, 0 given" when the byte count wrapped around.
+        var typed = new TensorProto { Name = "w", DataType = (int)DataType.Float };
+        typed.Dims.AddRange(dims);
+        var raw = typed.Clone();
+        raw.RawData = Google.Protobuf.ByteString.Empty;
+
+        foreach (var proto in new[] { typed, raw })
+        {
+            var error = Assert.ThrowsExactly<OnnxFileException>(() => HostTensor.FromProto(proto));
+            StringAssert.Contains(error.Message, HostTensor.FormatShape(dims));
+        }
+    }
+
+    [TestMethod]
+    public void FromProto_ExternalDataThroughASymbolicLinkOutOfTheFolder_IsRefused()
+    {
+        using var outside = new TempFolder();
+        using var model = new TempFolder();
+        File.WriteAllBytes(outside.File("secret.bin"), new byte[4]);
+        File.CreateSymbolicLink(model.File("weights.bin"), outside.File("secret.bin"));
+        Directory.CreateSymbolicLink(model.File("sub"), outside.Path);
+
+        foreach (var location in new[] { "weights.bin", "sub/secret.bin" })
+        {
+            var error = Assert.ThrowsExactly<OnnxFileException>(() => HostTensor.FromProto(External(location), model.Path), location);
+            StringAssert.Contains(error.Message, $"external data location '{location}' is a symbolic link (or passes through one) to '{outside.File("secret.bin")}', outside the model folder");
+        }
+    }
+
+    [TestMethod]
+    public void FromProto_ExternalDataThroughASymbolicLinkInsideTheFolder_Reads()
+    {
+        using var model = new TempFolder();
+        Directory.CreateDirectory(model.File("data"));
+        File.WriteAllBytes(model.File("data/w.bin"), BitConverter.GetBytes(2.5f));
+        File.CreateSymbolicLink(model.File("w.bin"), model.File("data/w.bin"));
+
+        CollectionAssert.AreEqual(new[] { 2.5f }, HostTensor.FromProto(External("w.bin"), model.Path).ToArray<float>());
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public void FromProto_ExternalDataThatIsAFifo_IsRefusedWithoutBlocking()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Inconclusive("FIFOs as file names are a Unix matter; this check is Linux's");
+        using var model = new TempFolder();
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", model.File("w.bin"))) mkfifo.WaitForExit();
+
+        // Opening a FIFO for reading used to wait for a writer forever; the test would hang, not fail.
+        var error = Assert.ThrowsExactly<OnnxFileException>(() => HostTensor.FromProto(External("w.bin"), model.Path));
+
+        StringAssert.Contains(error.Message, "is a FIFO, not a regular file");
+    }
+
+    private static TensorProto External(string location)
+    {
+        var proto = new TensorProto { Name = "w", DataType = (int)DataType.Float, Dims = { 1 }, DataLocation = TensorProto.Types.DataLocation.External };
+        proto.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        return proto;
+    }
+
+    [TestMethod]
     public void FromProto_ExternalDataOutsideTheModelFolder_IsRefused()
     {
         var proto = new TensorProto { Name = "w", DataType = (int)DataType.Float, Dims = { 1 }, DataLocation = TensorProto.Types.DataLocation.External };
         proto.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "../secret.bin" });
 
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => HostTensor.FromProto(proto, Path.GetTempPath()));
+        var error = Assert.ThrowsExactly<OnnxFileException>(() => HostTensor.FromProto(proto, Path.GetTempPath()));
 
         StringAssert.StartsWith(error.Message, "tensor 'w': external data location '../secret.bin' leaves the model folder");
     }

@@ -50,7 +50,7 @@ public sealed class TestCaseAndFileTests
     {
         using var temp = new TempFolder();
 
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => OnnxTestCase.Read(temp.Path));
+        var error = Assert.ThrowsExactly<OnnxFileException>(() => OnnxTestCase.Read(temp.Path));
 
         Assert.AreEqual($"'{temp.Path}' is not an ONNX test case: model.onnx is missing", error.Message);
     }

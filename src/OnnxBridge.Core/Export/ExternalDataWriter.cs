@@ -15,7 +15,8 @@ namespace OnnxBridge.Core.Export;
 /// after the model and the weights hash (<c>model.onnx.1a2b3c4d5e6f7a8b.data</c>), a plain file name
 /// that cannot leave the model's folder; it is written before the model and the model is renamed
 /// into place last, so a reader sees either the old pair or the new one. Data files of earlier
-/// exports of the same model are removed afterwards. Offsets are 4 KiB aligned, so readers can map them.
+/// exports of the same model are removed afterwards; when the model cannot be written (a full disk),
+/// the new data file is removed and the earlier pair is left as it was. Offsets are 4 KiB aligned, so readers can map them.
 /// </summary>
 internal sealed partial class ExternalDataWriter(long threshold)
 {
@@ -88,7 +89,31 @@ internal sealed partial class ExternalDataWriter(long threshold)
 
         var weightsHash = Convert.ToHexStringLower(hash.GetHashAndReset());
         var location = $"{modelName}.{weightsHash[..16]}.data";
-        File.Move(partial, Path.Combine(folder, location), overwrite: true);
+        var dataPath = Path.Combine(folder, location);
+        // A data file of this name holds these very weights (the name is their hash) and may be in use
+        // by the model already there: it must survive a failed write; a new one must not.
+        var existed = File.Exists(dataPath);
+        File.Move(partial, dataPath, overwrite: true);
+        try
+        {
+            WriteModel(modelPath, model, location, offsets, tensorOf, weightsHash);
+        }
+        catch
+        {
+            if (!existed) File.Delete(dataPath);
+            throw;
+        }
+
+        foreach (var stale in Directory.EnumerateFiles(folder, modelName + ".*.data"))
+        {
+            var name = Path.GetFileName(stale);
+            if (name != location && DataFileName().IsMatch(name[modelName.Length..])) File.Delete(stale);
+        }
+    }
+
+    private static void WriteModel(string modelPath, ModelProto model, string location, Dictionary<TensorProto, long> offsets,
+        Dictionary<TensorProto, Tensor> tensorOf, string weightsHash)
+    {
         foreach (var (initializer, offset) in offsets)
         {
             var tensor = tensorOf[initializer];
@@ -99,12 +124,6 @@ internal sealed partial class ExternalDataWriter(long threshold)
         }
         model.MetadataProps.Add(new StringStringEntryProto { Key = OnnxExporter.WeightsHashKey, Value = weightsHash });
         AtomicFile.WriteAllBytes(modelPath, model.ToByteArray());
-
-        foreach (var stale in Directory.EnumerateFiles(folder, modelName + ".*.data"))
-        {
-            var name = Path.GetFileName(stale);
-            if (name != location && DataFileName().IsMatch(name[modelName.Length..])) File.Delete(stale);
-        }
     }
 
     /// <summary>Hands over the tensor's bytes from its own memory (a contiguous CPU copy only when it is not one already).</summary>

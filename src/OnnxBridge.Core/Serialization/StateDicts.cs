@@ -105,7 +105,7 @@ public static class StateDicts
     }
 
     /// <summary>The initializers of an ONNX model (ours: named by state-dict key) as a state dict.</summary>
-    /// <exception cref="InvalidDataException">The model cannot be read or an initializer is malformed.</exception>
+    /// <exception cref="Onnx.OnnxFileException">The model cannot be read or an initializer is malformed.</exception>
     public static IReadOnlyList<(string Key, HostTensor Tensor)> ReadOnnxInitializers(string modelPath)
     {
         ArgumentNullException.ThrowIfNull(modelPath);

@@ -73,7 +73,7 @@ public static class TorchSharpDat
             if (file.Position != file.Length) throw Bad(path, $"{file.Length - file.Position} bytes follow the last entry");
             return entries;
         }
-        catch (Exception e) when (e is EndOfStreamException or DecoderFallbackException or NotSupportedException or InvalidDataException or FormatException)
+        catch (Exception e) when (e is EndOfStreamException or DecoderFallbackException or NotSupportedException or InvalidDataException or FormatException or Onnx.OnnxFileException)
         {
             throw Bad(path, e.Message, e);
         }

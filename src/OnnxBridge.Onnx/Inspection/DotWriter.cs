@@ -15,7 +15,7 @@ public static class DotWriter
     public static string Write(ModelProto model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var graph = model.Graph ?? throw new InvalidDataException("the model has no graph");
+        var graph = model.Graph ?? throw new OnnxFileException("the model has no graph");
         var initializers = graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var producer = new Dictionary<string, string>(StringComparer.Ordinal);
         var text = new StringBuilder();

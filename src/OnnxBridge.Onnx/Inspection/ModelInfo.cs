@@ -26,7 +26,7 @@ public sealed record ModelInfo(
     public static ModelInfo Of(ModelProto model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var graph = model.Graph ?? throw new InvalidDataException("the model has no graph");
+        var graph = model.Graph ?? throw new OnnxFileException("the model has no graph");
         var initializerNames = graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in AllNodes(graph))
@@ -34,13 +34,23 @@ public sealed record ModelInfo(
             var op = string.IsNullOrEmpty(node.Domain) ? node.OpType : $"{node.Domain}:{node.OpType}";
             counts[op] = counts.GetValueOrDefault(op) + 1;
         }
+        // Sizes are what the file claims, so they are checked: a hostile dims list must not wrap around.
         long parameters = 0, bytes = 0;
         foreach (var initializer in graph.Initializer)
         {
-            var count = initializer.Dims.Aggregate(1L, (a, d) => a * d);
+            var type = ElementTypes.Of(initializer);
+            long count = 1;
+            foreach (var d in initializer.Dims)
+            {
+                if (d < 0 || (d != 0 && count > long.MaxValue / d))
+                    throw new OnnxFileException($"initializer '{initializer.Name}' has shape {HostTensor.FormatShape(initializer.Dims)}, which is negative or holds more than 2^63 elements");
+                count *= d;
+            }
+            var size = ElementTypes.TrySizeOf(type) ?? 0; // strings and 4-bit types have no fixed size; counted as 0 bytes
+            if (count > long.MaxValue - parameters || (size != 0 && count > (long.MaxValue - bytes) / size))
+                throw new OnnxFileException($"the initializers claim more than 2^63 elements or bytes in all (at '{initializer.Name}', shape {HostTensor.FormatShape(initializer.Dims)})");
             parameters += count;
-            var type = (TensorProto.Types.DataType)initializer.DataType;
-            bytes += type is TensorProto.Types.DataType.String ? 0 : count * ElementTypes.SizeOf(type);
+            bytes += count * size;
         }
         return new ModelInfo(
             model.IrVersion,

@@ -37,7 +37,7 @@ public static class ModelRepository
     public static string Config(string name, ModelProto model, int maxBatchSize = 64)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var graph = model.Graph ?? throw new InvalidDataException("the model has no graph");
+        var graph = model.Graph ?? throw new OnnxFileException("the model has no graph");
         var initializers = graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var inputs = graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
         var all = inputs.Concat(graph.Output).ToList();

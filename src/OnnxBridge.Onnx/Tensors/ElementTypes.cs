@@ -7,7 +7,11 @@ namespace OnnxBridge.Onnx.Tensors;
 public static class ElementTypes
 {
     /// <summary>Bytes per element, or throws for types without a fixed byte size (string, 4-bit).</summary>
-    public static int SizeOf(DataType type) => type switch
+    public static int SizeOf(DataType type) =>
+        TrySizeOf(type) ?? throw new NotSupportedException($"ONNX element type {Name(type)} has no fixed byte size per element");
+
+    /// <summary>Bytes per element, or null for types without a fixed byte size (string, 4-bit, unknown).</summary>
+    public static int? TrySizeOf(DataType type) => type switch
     {
         DataType.Float or DataType.Int32 or DataType.Uint32 => 4,
         DataType.Double or DataType.Int64 or DataType.Uint64 or DataType.Complex64 => 8,
@@ -15,7 +19,7 @@ public static class ElementTypes
         DataType.Float16 or DataType.Bfloat16 or DataType.Int16 or DataType.Uint16 => 2,
         DataType.Int8 or DataType.Uint8 or DataType.Bool or DataType.Float8E4M3Fn or DataType.Float8E4M3Fnuz
             or DataType.Float8E5M2 or DataType.Float8E5M2Fnuz => 1,
-        _ => throw new NotSupportedException($"ONNX element type {Name(type)} has no fixed byte size per element"),
+        _ => null,
     };
 
     /// <summary>The lower-case name ONNX tools print, e.g. <c>float32</c>, <c>int64</c>.</summary>
@@ -70,6 +74,6 @@ public static class ElementTypes
         var type = (DataType)proto.DataType;
         return Enum.IsDefined(type) && type != DataType.Undefined
             ? type
-            : throw new InvalidDataException($"tensor '{proto.Name}' has unknown data_type {proto.DataType}");
+            : throw new OnnxFileException($"tensor '{proto.Name}' has unknown data_type {proto.DataType}");
     }
 }

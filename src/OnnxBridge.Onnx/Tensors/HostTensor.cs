@@ -70,9 +70,9 @@ public sealed class HostTensor
     private static void CheckLength(DataType elementType, IReadOnlyList<long> shape, long length)
     {
         var dims = shape.ToArray();
-        var expected = checked(CountElements(dims) * ElementTypes.SizeOf(elementType));
+        var expected = ByteCount(elementType, dims);
         if (expected != length)
-            throw new InvalidDataException(
+            throw new OnnxFileException(
                 $"{ElementTypes.Name(elementType)}{FormatShape(dims)} needs {expected} bytes but {length} were given");
     }
 
@@ -108,13 +108,15 @@ public sealed class HostTensor
         var type = ElementTypes.Of(proto);
         var dims = proto.Dims.ToArray();
         if (type == DataType.String)
-            throw new NotSupportedException($"tensor '{proto.Name}': string tensors are not supported");
+            throw new OnnxFileException($"tensor '{proto.Name}': string tensors are not supported");
         if (proto.DataLocation == TensorProto.Types.DataLocation.External)
             return FromBytes(type, dims, ExternalData.Read(proto, externalDataFolder));
         if (proto.HasRawData)
             return FromBytes(type, dims, proto.RawData.Span);
 
-        var count = CountElements(dims);
+        // The size claim is checked before any data is looked at: dims such as [256, 2^54] overflow
+        // a byte count, and must not pass as "0 bytes, no data" (the typed fields empty).
+        var expectedBytes = ByteCount(type, dims, proto.Name);
         byte[] bytes = type switch
         {
             DataType.Float or DataType.Complex64 => MemoryMarshal.AsBytes(proto.FloatData.ToArray().AsSpan()).ToArray(),
@@ -127,9 +129,9 @@ public sealed class HostTensor
             _ => NarrowInt32(proto.Int32Data, ElementTypes.SizeOf(type)),
         };
         var perElement = ElementTypes.SizeOf(type);
-        if (bytes.Length != count * perElement)
-            throw new InvalidDataException(
-                $"tensor '{proto.Name}' {ElementTypes.Name(type)}{FormatShape(dims)} has {bytes.Length / perElement} elements in its data fields, expected {count}");
+        if (bytes.Length != expectedBytes)
+            throw new OnnxFileException(
+                $"tensor '{proto.Name}' {ElementTypes.Name(type)}{FormatShape(dims)} has {bytes.Length / perElement} elements in its data fields, expected {expectedBytes / perElement}");
         return new HostTensor(type, dims, bytes);
     }
 
@@ -144,10 +146,24 @@ public sealed class HostTensor
         long count = 1;
         foreach (var d in shape)
         {
-            if (d < 0) throw new InvalidDataException($"negative dimension {d} in shape {FormatShape(shape)}");
-            count = checked(count * d);
+            if (d < 0) throw new OnnxFileException($"negative dimension {d} in shape {FormatShape(shape)}");
+            if (d != 0 && count > long.MaxValue / d)
+                throw new OnnxFileException($"shape {FormatShape(shape)} claims more than 2^63 elements");
+            count *= d;
         }
         return count;
+    }
+
+    /// <summary>The bytes a tensor of this type and shape holds; more than one array can hold is an error naming the tensor.</summary>
+    private static long ByteCount(DataType type, long[] shape, string? name = null)
+    {
+        var count = CountElements(shape);
+        var size = ElementTypes.TrySizeOf(type)
+                   ?? throw new OnnxFileException($"{(name is null ? "" : $"tensor '{name}': ")}{ElementTypes.Name(type)} tensors are not supported (no fixed byte size per element)");
+        if (count > Array.MaxLength / size)
+            throw new OnnxFileException(
+                $"{(name is null ? "" : $"tensor '{name}' ")}{ElementTypes.Name(type)}{FormatShape(shape)} would need {(decimal)count * size} bytes, more than one tensor here can hold ({Array.MaxLength})");
+        return count * size;
     }
 
     private static byte[] NarrowInt32(IList<int> values, int size)

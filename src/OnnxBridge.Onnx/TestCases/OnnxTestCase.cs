@@ -59,16 +59,15 @@ public sealed class OnnxTestCase
     }
 
     /// <summary>Reads a test case whose inputs and outputs are all tensors.</summary>
-    /// <exception cref="InvalidDataException">The folder is not a readable test case.</exception>
-    /// <exception cref="NotSupportedException">A graph input or output is not a tensor (sequence, map, optional).</exception>
+    /// <exception cref="OnnxFileException">The folder is not a readable test case, or a graph input or output is not a tensor (sequence, map, optional).</exception>
     public static OnnxTestCase Read(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         var modelPath = Path.Combine(folder, ModelFileName);
         if (!File.Exists(modelPath))
-            throw new InvalidDataException($"'{folder}' is not an ONNX test case: {ModelFileName} is missing");
+            throw new OnnxFileException($"'{folder}' is not an ONNX test case: {ModelFileName} is missing");
         var model = OnnxFiles.ReadModel(modelPath);
-        var graph = model.Graph ?? throw new InvalidDataException($"'{modelPath}' has no graph");
+        var graph = model.Graph ?? throw new OnnxFileException($"'{modelPath}' has no graph");
         var initializerNames = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var feeds = graph.Input.Where(i => !initializerNames.Contains(i.Name)).ToList();
 
@@ -100,15 +99,16 @@ public sealed class OnnxTestCase
             var path = Path.Combine(folder, $"{prefix}_{k.ToString(CultureInfo.InvariantCulture)}.pb");
             if (!File.Exists(path)) break;
             if (k < declared.Count && declared[k].Type is { } type && type.ValueCase != TypeProto.ValueOneofCase.TensorType)
-                throw new NotSupportedException($"'{path}': graph {prefix} '{declared[k].Name}' is a {type.ValueCase} value; only tensors are supported");
+                throw new OnnxFileException($"'{path}': graph {prefix} '{declared[k].Name}' is a {type.ValueCase} value; only tensors are supported");
             TensorProto proto;
             try
             {
-                proto = TensorProto.Parser.ParseFrom(File.ReadAllBytes(path));
+                using var file = ContainedFiles.OpenRegular(path, "test data");
+                proto = TensorProto.Parser.ParseFrom(file);
             }
             catch (InvalidProtocolBufferException e)
             {
-                throw new InvalidDataException($"'{path}' is not a TensorProto: {e.Message}", e);
+                throw new OnnxFileException($"'{path}' is not a TensorProto: {e.Message}", e);
             }
             var name = !string.IsNullOrEmpty(proto.Name) ? proto.Name : k < declared.Count ? declared[k].Name : "";
             // onnx's test generators store bfloat16 data as uint16 (numpy has no bfloat16): take the

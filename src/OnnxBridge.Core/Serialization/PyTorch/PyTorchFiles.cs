@@ -48,7 +48,7 @@ internal static class PyTorchFiles
             using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
             return new ArchiveReader(path, zip, file.Length).ReadRoot();
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or NotSupportedException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or NotSupportedException or Onnx.OnnxFileException)
         {
             throw new PyTorchFileException($"'{path}' is not a readable PyTorch archive: {e.Message}", e);
         }
@@ -84,6 +84,14 @@ internal static class PyTorchFiles
 
         public object? ReadRoot()
         {
+            // Two records under one name would let two readers see different bytes (one takes the
+            // first, another the last), and PyTorch cannot read encrypted records: refuse both.
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in zip.Entries)
+            {
+                if (!names.Add(entry.FullName)) throw Bad($"record '{entry.FullName}' appears twice in the archive");
+                if (entry.IsEncrypted) throw Bad($"record '{entry.FullName}' is encrypted; PyTorch archives never are");
+            }
             var pickles = zip.Entries.Where(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal)).ToList();
             if (pickles.Count != 1) throw Bad($"expected one data.pkl record, found {pickles.Count}");
             _prefix = pickles[0].FullName[..^"data.pkl".Length];
