@@ -95,7 +95,11 @@ public sealed class ArchitectureTests
     [DataRow("{\"type\":\"System.String\"}", "unknown block type 'System.String'")]
     [DataRow("{\"type\":\"Sequential\",\"children\":[{\"name\":\"0\",\"block\":{\"ref\":\"1\"}},{\"name\":\"1\",\"block\":{\"type\":\"ReLU\"}}]}", "block '0' refers to '\"1\"', which is not a complete block defined before it")]
     [DataRow("{\"type\":\"Sequential\",\"children\":[{\"name\":\"0\",\"block\":{\"ref\":\"\"}}]}", "block '0' refers to '\"\"', which is not a complete block")]
-    [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":4000000000,\"inFeatures\":4000000000}}", "Linear(outFeatures=4000000000, inFeatures=4000000000) would hold more than 2147483648 parameters")]
+    [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":100000,\"inFeatures\":100000}}", "block '<root>': Linear(inFeatures=100000, outFeatures=100000, bias=True) would hold 10,000,100,000 parameters, taking the network past its limit of 536,870,912")]
+    [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":4000000000,\"inFeatures\":4000000000}}", "Linear(inFeatures=4000000000, outFeatures=4000000000, bias=True) would hold more than 2^63 parameters")]
+    [DataRow("{\"type\":\"BatchNorm\",\"args\":{\"numFeatures\":1000000000}}", "BatchNorm(numFeatures=1000000000, inputRank=4) would hold 4,000,000,001 parameters")]
+    [DataRow("{\"type\":\"Normalization\",\"args\":{\"numFeatures\":1000000000}}", "Normalization(numFeatures=1000000000) would hold 2,000,000,000 parameters")]
+    [DataRow("{\"type\":\"Conv2d\",\"args\":{\"inChannels\":65536,\"outChannels\":65536,\"kernelSize\":3}}", "Conv2d(inChannels=65536, outChannels=65536, kernelSize=3, stride=1, padding=0, bias=True) would hold 38,654,771,200 parameters")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":\"ten\"}}", "argument 'outFeatures' is \"ten\", not a Int64")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":-3}}", "block '<root>' (Linear): outFeatures ('-3') must be a non-negative and non-zero value")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"width\":3}}", "has no constructor argument 'width'")]
@@ -108,6 +112,37 @@ public sealed class ArchitectureTests
         var error = Assert.ThrowsExactly<ArchitectureException>(() => ArchitectureJson.FromJson(json, Plugins));
 
         StringAssert.Contains(error.Message, expected);
+    }
+
+    [TestMethod]
+    public void ParameterBound_CountsBiasesAndEveryLayerTogether()
+    {
+        // Linear(10, 10) holds 100 weights and 10 biases.
+        var one = Wrap("{\"type\":\"Linear\",\"args\":{\"inFeatures\":10,\"outFeatures\":10}}");
+        var two = Wrap("{\"type\":\"Sequential\",\"children\":[" +
+                       "{\"name\":\"0\",\"block\":{\"type\":\"Linear\",\"args\":{\"inFeatures\":10,\"outFeatures\":10}}}," +
+                       "{\"name\":\"1\",\"block\":{\"type\":\"Linear\",\"args\":{\"inFeatures\":10,\"outFeatures\":10}}}]}");
+
+        Assert.AreEqual(110, ArchitectureJson.FromJson(one, maxParameters: 110).parameters().Sum(p => p.NumberOfElements));
+        StringAssert.Contains(Assert.ThrowsExactly<ArchitectureException>(() => ArchitectureJson.FromJson(one, maxParameters: 109)).Message, "would hold 110 parameters");
+        Assert.AreEqual(220, ArchitectureJson.FromJson(two, maxParameters: 220).parameters().Sum(p => p.NumberOfElements));
+        var error = Assert.ThrowsExactly<ArchitectureException>(() => ArchitectureJson.FromJson(two, maxParameters: 219));
+        StringAssert.Contains(error.Message, "block '1': Linear(inFeatures=10, outFeatures=10, bias=True) would hold 110 parameters, taking the network past its limit of 219 parameters and buffer elements in all (110 already)");
+    }
+
+    [TestMethod]
+    public void ParameterBound_ChargesDeferredLayersWhenTheyMaterialize_BeforeAllocating()
+    {
+        // LazyLinear(1000) after a known Linear(20, 100000): the file alone cannot say it needs 10^8 weights.
+        var json = Wrap("{\"type\":\"Sequential\",\"children\":[" +
+                        "{\"name\":\"0\",\"block\":{\"type\":\"Linear\",\"args\":{\"inFeatures\":20,\"outFeatures\":100000}}}," +
+                        "{\"name\":\"1\",\"block\":{\"type\":\"Linear\",\"args\":{\"outFeatures\":1000}}}]}");
+        var net = ArchitectureJson.FromJson(json, maxParameters: 10_000_000);
+
+        var error = Assert.ThrowsExactly<ArchitectureException>(() => net.Build(InputSpec.Float32("x", Dim.Named("batch"), 20)));
+
+        StringAssert.Contains(error.Message, "LazyLinear materializing with weight [1000, 100000] would hold 100,001,000 parameters, taking the network past its limit of 10,000,000");
+        Assert.IsFalse(net.IsBuilt);
     }
 
     [TestMethod]

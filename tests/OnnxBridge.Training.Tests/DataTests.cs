@@ -29,20 +29,33 @@ public sealed class DataTests
     [TestMethod]
     [DataRow("1,2,0\n1,x,1\n", "line 2, column 2: 'x' is not a finite number")]
     [DataRow("1,2,0\n1,2\n", "line 2 has 2 columns, the first data line had 3")]
-    [DataRow("1,2,0.5\n", "line 1, column 3: class index '0.5' is not a whole number >= 0")]
-    [DataRow("1,2,-1\n", "class index '-1' is not a whole number >= 0")]
+    [DataRow("1,2,0.5\n", "line 1, column 3: class index '0.5' is not a whole number in [0, 100000]")]
+    [DataRow("1,2,-1\n", "class index '-1' is not a whole number in [0, 100000]")]
     [DataRow("a,b,c\n", "no data rows")]
     [DataRow("1,NaN,0\n", "'NaN' is not a finite number")]
+    [DataRow("1,2,1000000000\n", "class index '1000000000' is not a whole number in [0, 100000]")]
     public void CsvDataset_BadFile_NamesFileLineAndValue(string content, string expected)
     {
         using var temp = new TempFolder();
         var path = temp.File("bad.csv");
         File.WriteAllText(path, content);
 
-        var error = Assert.ThrowsExactly<FormatException>(() => CsvDataset.Load(path));
+        var error = Assert.ThrowsExactly<DatasetException>(() => CsvDataset.Load(path));
 
         StringAssert.StartsWith(error.Message, path + ": ");
         StringAssert.Contains(error.Message, expected);
+    }
+
+    [TestMethod]
+    public void CsvDataset_EndlessLineOrTooManyValues_IsRefusedBeforeHoldingIt()
+    {
+        using var temp = new TempFolder();
+        // 4 MiB of "0," without a line break: refused at 1 MiB, not read whole into one string.
+        File.WriteAllText(temp.File("one-line.csv"), string.Concat(Enumerable.Repeat("0,", 2 << 20)));
+
+        var error = Assert.ThrowsExactly<DatasetException>(() => CsvDataset.Load(temp.File("one-line.csv")));
+
+        StringAssert.Contains(error.Message, $"{temp.File("one-line.csv")}: line 1 is longer than {CsvDataset.MaxLineLength} characters");
     }
 
     [TestMethod]

@@ -10,8 +10,8 @@ namespace OnnxBridge.Core.Architecture;
 /// <summary>
 /// Architecture files: a block tree as JSON, so a network can be rebuilt — and exported — without
 /// the program that built it. Each block is written as its type and the arguments of its public
-/// constructor, read back from the public properties of the same names (<c>Linear(outFeatures,
-/// inFeatures, hasBias)</c> ← <c>OutFeatures</c>, <c>InFeatures</c>, <c>HasBias</c>); a block that
+/// constructor, read back from the public properties of the same names (<c>Linear(inFeatures,
+/// outFeatures, bias)</c> ← <c>InFeatures</c>, <c>OutFeatures</c>, <c>HasBias</c>); a block that
 /// appears a second time (tied) is a reference to the path where it first appeared; children are
 /// written for <see cref="Sequential"/> (with their names) and for constructors taking
 /// <c>params Block[]</c>. Other children are made by their parent's constructor and so are not
@@ -31,8 +31,12 @@ public static class ArchitectureJson
     /// <summary>Refuses files with more blocks than this.</summary>
     public const int MaxBlocks = 100_000;
 
-    /// <summary>Refuses built-in layers with more parameters than this (2^31), before allocating them.</summary>
-    public const long MaxLayerParameters = 1L << 31;
+    /// <summary>
+    /// The default bound on a file-described network's parameters and buffer elements, all built-in
+    /// layers together, deferred ones included when they materialize: 2^29 (2 GiB of float32).
+    /// Blocks from plugin assemblies allocate what their own code does and are not counted.
+    /// </summary>
+    public const long DefaultMaxParameters = 1L << 29;
 
     private static readonly Dictionary<string, Type> BuiltIns = new(StringComparer.Ordinal)
     {
@@ -64,10 +68,12 @@ public static class ArchitectureJson
     }
 
     /// <summary>Rebuilds a block tree; user block types are looked up in <paramref name="assemblies"/> (and in OnnxBridge.Core).</summary>
+    /// <param name="maxParameters">The most parameters and buffer elements the built-in layers may allocate in all (see <see cref="DefaultMaxParameters"/>).</param>
     /// <exception cref="ArchitectureException">The description is malformed, names an unknown type, or asks for too much.</exception>
-    public static Block FromJson(string json, IEnumerable<Assembly>? assemblies = null)
+    public static Block FromJson(string json, IEnumerable<Assembly>? assemblies = null, long maxParameters = DefaultMaxParameters)
     {
         ArgumentNullException.ThrowIfNull(json);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxParameters);
         JsonNode? document;
         try
         {
@@ -81,7 +87,7 @@ public static class ArchitectureJson
             throw new ArchitectureException($"not an architecture file: the top-level object must have \"format\": \"{Format}\"");
         if (top["version"] is not JsonValue v || !v.TryGetValue<int>(out var version) || version != Version)
             throw new ArchitectureException($"architecture version {top["version"]?.ToJsonString() ?? "(missing)"} is not supported; this build reads version {Version}");
-        var builder = new Builder([typeof(Block).Assembly, .. assemblies ?? []]);
+        var builder = new Builder([typeof(Block).Assembly, .. assemblies ?? []], new ParameterBudget(maxParameters));
         return builder.Build(top["root"], "", 0);
     }
 
@@ -167,7 +173,7 @@ public static class ArchitectureJson
     private static string Show(string path) => path.Length == 0 ? "<root>" : path;
 
     /// <summary>One rebuild: the blocks made so far by path (for references) and the types it may use.</summary>
-    private sealed class Builder(IReadOnlyList<Assembly> assemblies)
+    private sealed class Builder(IReadOnlyList<Assembly> assemblies, ParameterBudget budget)
     {
         private readonly Dictionary<string, Block> _byPath = new(StringComparer.Ordinal);
 
@@ -239,10 +245,12 @@ public static class ArchitectureJson
                     : Nullable.GetUnderlyingType(p.ParameterType) is not null ? null
                     : throw new ArchitectureException($"block '{Show(path)}' ({type.Name}) needs the argument '{p.Name}'");
             }
-            CheckLayerSize(type, parameters, values, path);
+            ChargeLayer(type, parameters, values, path);
             try
             {
-                return (Block)constructor.Invoke(values);
+                var block = (Block)constructor.Invoke(values);
+                if (block is WeightedLayer { HasPendingParameters: true } deferred) deferred.Budget = budget;
+                return block;
             }
             catch (TargetInvocationException e) when (e.InnerException is ArgumentException or InvalidOperationException)
             {
@@ -250,27 +258,36 @@ public static class ArchitectureJson
             }
         }
 
-        /// <summary>The constructor arguments whose product is a built-in layer's largest parameter count.</summary>
-        private static readonly Dictionary<Type, string[]> SizeArguments = new()
+        /// <summary>
+        /// Charges a built-in layer's parameters and buffers to the budget before it allocates them,
+        /// from its constructor arguments; a deferred layer's weight is charged when it materializes.
+        /// </summary>
+        private void ChargeLayer(Type type, ParameterInfo[] parameters, object?[] values, string path)
         {
-            [typeof(Linear)] = ["outFeatures", "inFeatures"],
-            [typeof(Conv2d)] = ["outChannels", "inChannels", "kernelSize", "kernelSize"],
-            [typeof(BatchNorm)] = ["numFeatures"],
-            [typeof(Normalization)] = ["numFeatures"],
-        };
-
-        /// <summary>Refuses a built-in layer that would allocate more than <see cref="MaxLayerParameters"/> parameters, before it does.</summary>
-        private static void CheckLayerSize(Type type, ParameterInfo[] parameters, object?[] values, string path)
-        {
-            if (!SizeArguments.TryGetValue(type, out var names)) return;
-            double count = 1;
-            foreach (var name in names)
+            if (values.Any(v => v is long and < 0)) return; // the layer's constructor refuses it, naming the argument
+            long? Arg(string name) => values[Array.FindIndex(parameters, p => p.Name == name)] switch
             {
-                var index = Array.FindIndex(parameters, p => p.Name == name);
-                if (values[index] is long size && size > 0) count *= size;
-            }
-            if (count > MaxLayerParameters)
-                throw new ArchitectureException($"block '{Show(path)}': {type.Name}({string.Join(", ", names.Distinct().Select(n => $"{n}={values[Array.FindIndex(parameters, p => p.Name == n)] ?? "deferred"}"))}) would hold more than {MaxLayerParameters} parameters");
+                long l => l,
+                bool b => b ? 1 : 0,
+                _ => null,
+            };
+            long Sum(params long[] terms) => terms.Any(t => t < 0) || terms.Sum(t => (decimal)t) > long.MaxValue ? -1 : terms.Sum();
+            var count = type switch
+            {
+                _ when type == typeof(Linear) => Arg("inFeatures") is { } inFeatures
+                    ? Sum(ParameterBudget.Product([Arg("outFeatures") ?? 0, inFeatures]), Arg("bias") * Arg("outFeatures") ?? 0)
+                    : 0,
+                _ when type == typeof(Conv2d) => Arg("inChannels") is { } inChannels
+                    ? Sum(ParameterBudget.Product([Arg("outChannels") ?? 0, inChannels, Arg("kernelSize") ?? 0, Arg("kernelSize") ?? 0]), Arg("bias") * Arg("outChannels") ?? 0)
+                    : 0,
+                // weight, bias, running_mean, running_var, and the num_batches_tracked scalar.
+                _ when type == typeof(BatchNorm) => Sum(ParameterBudget.Product([4, Arg("numFeatures") ?? 0]), 1),
+                // mean and std.
+                _ when type == typeof(Normalization) => ParameterBudget.Product([2, Arg("numFeatures") ?? 0]),
+                _ => 0,
+            };
+            var args = string.Join(", ", parameters.Where(p => values[Array.IndexOf(parameters, p)] is long or bool).Select(p => $"{p.Name}={values[Array.IndexOf(parameters, p)]}"));
+            budget.Charge(count, () => $"block '{Show(path)}': {type.Name}({args})");
         }
 
         private static object? Convert(JsonNode value, Type target, string path, string name)

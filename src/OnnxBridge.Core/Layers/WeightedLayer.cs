@@ -1,3 +1,4 @@
+using OnnxBridge.Core.Architecture;
 using OnnxBridge.Core.Blocks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,6 +29,9 @@ public abstract class WeightedLayer : Block, IWeightedLayer
     /// <inheritdoc/>
     protected internal override bool HasPendingParameters => Weight is null;
 
+    /// <summary>For a deferred layer read from an architecture file: the network's budget, charged before materializing.</summary>
+    internal ParameterBudget? Budget { get; set; }
+
     /// <summary>PyTorch's lazy modules print as <c>LazyLinear</c>, <c>LazyConv2d</c> until their parameters exist.</summary>
     protected override string DisplayName => HasPendingParameters ? "Lazy" + base.DisplayName : base.DisplayName;
 
@@ -42,6 +46,12 @@ public abstract class WeightedLayer : Block, IWeightedLayer
     protected void Materialize(long[] weightShape, ScalarType dtype, Device device, bool initialize)
     {
         ArgumentNullException.ThrowIfNull(weightShape);
+        if (Budget is { } budget)
+        {
+            var weights = ParameterBudget.Product(weightShape);
+            budget.Charge(weights < 0 ? -1 : weights + (HasBias ? weightShape[0] : 0),
+                () => $"{DisplayName} materializing with weight {Onnx.Tensors.HostTensor.FormatShape(weightShape)}");
+        }
         using var noGrad = no_grad();
         var weight = new Parameter(empty(weightShape, dtype, device));
         var bias = HasBias ? new Parameter(empty([weightShape[0]], dtype, device)) : null;

@@ -60,7 +60,7 @@ public static class Checkpoint
         {
             history = TrainingHistory.FromJson(metadata.GetValueOrDefault("history") ?? "");
         }
-        catch (System.Text.Json.JsonException e)
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException)
         {
             throw new CheckpointException($"'{path}': metadata 'history' is not a valid training history: {e.Message}", e);
         }
