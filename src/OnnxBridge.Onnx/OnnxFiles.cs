@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using OnnxBridge.Onnx.IO;
 using OnnxBridge.Onnx.Proto;
+using OnnxBridge.Onnx.Tensors;
 
 namespace OnnxBridge.Onnx;
 
@@ -35,6 +36,34 @@ public static class OnnxFiles
             throw new OnnxFileException($"'{path}' holds more than {MaxGraphEntries:N0} nodes and initializers (subgraphs included); OnnxBridge reads models up to that size");
         return model;
     }
+
+    /// <summary>
+    /// A copy of <paramref name="model"/> with every initializer stored in external data (resolved
+    /// under <paramref name="folder"/>) read back inline — for writers that need one self-contained
+    /// file (a parity bundle, a repository) from a model already exported with external data.
+    /// </summary>
+    /// <exception cref="OnnxFileException">A data file cannot be read, or the weights pass protobuf's 2 GB limit for one file.</exception>
+    public static ModelProto WithInlineData(ModelProto model, string folder)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(folder);
+        var copy = model.Clone();
+        long bytes = 0;
+        var initializers = copy.Graph.Initializer;
+        for (int i = 0; i < initializers.Count; i++)
+        {
+            if (initializers[i].DataLocation != TensorProto.Types.DataLocation.External) continue;
+            var tensor = HostTensor.FromProto(initializers[i], folder);
+            bytes += tensor.Bytes.Length;
+            if (bytes > MaxInlineBytes)
+                throw new OnnxFileException($"the initializers hold over {MaxInlineBytes} bytes, past protobuf's 2 GB limit for one file; this writer needs them inline");
+            initializers[i] = tensor.ToProto(initializers[i].Name);
+        }
+        return copy;
+    }
+
+    /// <summary>The most initializer bytes one model file can hold inline (protobuf stops at 2 GB, less room for the graph).</summary>
+    public const long MaxInlineBytes = (1L << 31) - (64L << 20);
 
     /// <summary>Nodes and initializers in <paramref name="graph"/> and its subgraphs, counting stops past <paramref name="limit"/>.</summary>
     internal static long CountGraphEntries(GraphProto graph, long limit)

@@ -5,6 +5,7 @@ using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Serialization;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Samples.Chapter.Blocks;
+using OnnxBridge.Tests.PluginBlocks;
 using OnnxBridge.Tests.Shared;
 using static TorchSharp.torch;
 
@@ -112,6 +113,47 @@ public sealed class ExportTests
     }
 
     [TestMethod]
+    [DataRow(false, DisplayName = "weights inline")]
+    [DataRow(true, DisplayName = "weights in an external data file")]
+    public void Export_ToEveryWriter_TracesTheNetworkOnce_AndEachCarriesTheParityRecord(bool externalData)
+    {
+        using var temp = new TempFolder();
+        TraceCounting.ResetTraces();
+        string[] args = ["export", "--type", typeof(TraceCounting).FullName!, "--assembly", Path.Combine(AppContext.BaseDirectory, "PluginBlocks.dll"),
+            "--input", "x:float32[batch,4]", "--out", temp.File("net.onnx"), "--bundle", temp.File("bundle"), "--repository", temp.File("repo"), "--name", "net", "--verify"];
+
+        var (exitCode, output, error) = CliRunner.Run(externalData ? [.. args, "--external-data-threshold", "0"] : args);
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        Assert.AreEqual(1, TraceCounting.Traces, "symbolic forwards of the network");
+        Assert.AreEqual(externalData, Directory.GetFiles(temp.Path, "net.onnx.*.data").Length == 1);
+        var hashes = new List<string>();
+        foreach (var path in new[] { temp.File("net.onnx"), temp.File("bundle/model.onnx"), temp.File("repo/net/1/model.onnx") })
+        {
+            var metadata = Onnx.OnnxFiles.ReadModel(path).MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+            StringAssert.StartsWith(metadata[ExportCommandParityKey], "PASS: max |Δ| ", path);
+            hashes.Add(metadata[OnnxExporter.WeightsHashKey]);
+        }
+        Assert.AreEqual(1, hashes.Distinct().Count(), "one export: one weights hash in every file");
+        Assert.AreEqual(OnnxBridgeCli.Success, CliRunner.Run("verify", temp.File("bundle")).ExitCode);
+    }
+
+    [TestMethod]
+    public void Export_BundleWithoutOut_RecordsTheParityInTheBundlesModel()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--model", RepoFile("samples", "architectures", "mlp.json"), "--input", "input:float32[batch,20]",
+            "--bundle", temp.File("bundle"));
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        StringAssert.Contains(CliRunner.Run("inspect", temp.File("bundle/model.onnx")).Output, "metadata:     onnxbridge.parity = PASS: max |Δ| ");
+        Assert.AreEqual(OnnxBridgeCli.Success, CliRunner.Run("verify", temp.File("bundle")).ExitCode, "the record does not change what the bundle checks");
+    }
+
+    private const string ExportCommandParityKey = "onnxbridge.parity";
+
+    [TestMethod]
     public void Export_TwoInputPluginBlock_WithTwoInputs_PassesParity()
     {
         using var temp = new TempFolder();
@@ -165,7 +207,7 @@ public sealed class ExportTests
 
         var (exitCode, _, error) = CliRunner.Run(["export", .. resolved]);
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode, error);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode, error);
         StringAssert.Contains(error, expected);
     }
 

@@ -76,7 +76,7 @@ public sealed class InspectTests
 
         var (exitCode, _, error) = CliRunner.Run("inspect", temp.File("x.onnx"));
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
         StringAssert.StartsWith(error, $"error: '{temp.File("x.onnx")}' is not a valid ONNX model");
     }
 }

@@ -57,7 +57,7 @@ public sealed class QuickstartTests
         var (exitCode, output, error) = CliRunner.Run("quickstart", "--artifacts", temp.Path, "--epochs", "1", "--ep", "cuda");
 
         if (exitCode == OnnxBridgeCli.Success) Assert.Inconclusive("CUDA loads here: the missing-library error cannot be observed");
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode, output);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode, output);
         StringAssert.StartsWith(error, "error: the CUDA execution provider cannot be used: missing lib");
     }
 
@@ -66,7 +66,7 @@ public sealed class QuickstartTests
     {
         var (exitCode, _, error) = CliRunner.Run("quickstart", "--epochs", "0");
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
         StringAssert.StartsWith(error, "error: --epochs must be at least 1, got 0");
     }
 }

@@ -10,7 +10,7 @@ namespace OnnxBridge.Cli.Tests;
 public sealed class TrainTests
 {
     /// <summary>A 3-class CSV with a header: class = which of three feature sums is largest.</summary>
-    private static string WriteCsv(TempFolder temp, int rows = 240)
+    internal static string WriteCsv(TempFolder temp, int rows = 240)
     {
         var random = new Random(3);
         var text = new StringBuilder("f0,f1,f2,f3,label\n");
@@ -93,7 +93,7 @@ public sealed class TrainTests
 
         var (exitCode, _, error) = CliRunner.Run(["train", "--data", data, "--out", temp.File("run"), .. extra]);
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
         StringAssert.StartsWith(error, expected);
     }
 
@@ -104,7 +104,7 @@ public sealed class TrainTests
 
         var (exitCode, _, error) = CliRunner.Run("train", "--data", temp.File("nope.csv"), "--preset", "mlp");
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
         Assert.AreEqual($"error: CSV file not found: {temp.File("nope.csv")}", error.Trim());
     }
 }
@@ -120,7 +120,7 @@ public sealed class ServeTests
 
         var (exitCode, _, error) = CliRunner.Run("serve", "--repository", temp.File("nowhere"), "--port", "0");
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
         Assert.AreEqual($"error: model repository '{temp.File("nowhere")}' does not exist", error.Trim());
     }
 
@@ -131,7 +131,7 @@ public sealed class ServeTests
 
         var (exitCode, _, error) = CliRunner.Run("serve", "--repository", temp.Path, "--dynamic-batching", "maybe");
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
         Assert.AreEqual("error: --dynamic-batching 'maybe' is not on or off", error.Trim());
     }
 }

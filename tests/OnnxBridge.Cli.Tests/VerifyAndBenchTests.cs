@@ -54,7 +54,7 @@ public sealed class VerifyAndBenchTests
 
         var (exitCode, output, _) = CliRunner.Run("verify", bundle, temp.File("missing"), "--json");
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
         using var json = System.Text.Json.JsonDocument.Parse(output);
         Assert.AreEqual(1, json.RootElement.GetProperty("passed").GetInt32());
         Assert.AreEqual(1, json.RootElement.GetProperty("errors").GetInt32());
@@ -70,8 +70,8 @@ public sealed class VerifyAndBenchTests
 
         var (exitCode, output, _) = CliRunner.Run("verify", temp.Path);
 
-        Assert.AreEqual(OnnxBridgeCli.Error, exitCode);
-        StringAssert.Contains(output, $"ERROR {temp.Path}  InvalidDataException: '{temp.Path}' is not an ONNX test case: model.onnx is missing");
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
+        StringAssert.Contains(output, $"ERROR {temp.Path}  OnnxFileException: '{temp.Path}' is not an ONNX test case: model.onnx is missing");
         StringAssert.Contains(output, "verify: 0 passed, 0 failed, 1 could not run");
     }
 

@@ -12,6 +12,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => defaultPolicy,
     };
 
+    public static Option<long> MaxParameters() => new("--max-parameters")
+    {
+        Description = "the most parameters and buffer elements an architecture file's network may allocate, all layers together",
+        DefaultValueFactory = _ => Core.Architecture.ArchitectureJson.DefaultMaxParameters,
+    };
+
     public static Option<int> DeviceId() => new("--device-id")
     {
         Description = "CUDA device index for --ep cuda|auto",

@@ -8,8 +8,10 @@ using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Parity;
 using OnnxBridge.Core.Serialization;
 using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx;
 using OnnxBridge.Onnx.IO;
 using OnnxBridge.Onnx.Repository;
+using OnnxBridge.Onnx.TestCases;
 using OnnxBridge.Runtime.Parity;
 using OnnxBridge.Runtime.Sessions;
 using static TorchSharp.torch;
@@ -26,9 +28,7 @@ internal static class ExportCommand
     internal sealed record Settings(
         string? Model, string[] Assemblies, string? Type, string? Weights, long Seed, string[] Inputs, int Opset,
         string? Out, string? Bundle, bool Verify, string? Repository, string? Name, int Version, int MaxBatch, ExecutionProviderPolicy Policy,
-        long? ExternalDataThreshold = null, bool Json = false);
-
-    private sealed class UsageException(string message) : Exception(message);
+        long? ExternalDataThreshold = null, bool Json = false, long MaxParameters = ArchitectureJson.DefaultMaxParameters);
 
     /// <summary>The metadata key under which an export with --bundle or --verify records the parity outcome.</summary>
     public const string ParityMetadataKey = "onnxbridge.parity";
@@ -52,103 +52,110 @@ internal static class ExportCommand
         var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
         var external = new Option<long?>("--external-data-threshold") { Description = "initializers of at least this many bytes go to a data file beside --out (streamed; automatic past 2 GB)" };
         var json = new Option<bool>("--json") { Description = "print one JSON document describing what was written (and the parity result) instead of text" };
+        var maxParameters = CommonOptions.MaxParameters();
         var command = new Command("export", "Export a network to ONNX from an architecture file and weights, with an optional parity check and a Triton-style repository.\n\n" +
                                             "Example: onnxbridge export --model samples/architectures/mlp.json --weights mlp.safetensors --input input:float32[batch,20] --out mlp.onnx --bundle mlp-bundle --verify\n" +
                                             "Example: onnxbridge export --model net.json --assembly MyBlocks.dll --input x:float32[batch,8] --repository models --name net")
         {
-            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external, json,
+            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external, json, maxParameters,
         };
         command.SetAction(result => Run(new Settings(
                 result.GetValue(model), result.GetValue(assembly)!, result.GetValue(type), result.GetValue(weights), result.GetValue(seed),
                 result.GetValue(input)!, result.GetValue(opset), result.GetValue(output), result.GetValue(bundle), result.GetValue(verify),
                 result.GetValue(repository), result.GetValue(name), result.GetValue(version), result.GetValue(maxBatch), result.GetValue(ep),
-                result.GetValue(external), result.GetValue(json)),
-            result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
+                result.GetValue(external), result.GetValue(json), result.GetValue(maxParameters)),
+            result.InvocationConfiguration.Output));
         return command;
     }
 
-    public static int Run(Settings s, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Traces the network once; that one model is what <c>--out</c>, the bundle and the repository
+    /// get, each written once it carries the parity record (when a check ran). Errors propagate to
+    /// <see cref="OnnxBridgeCli.Invoke"/>, which turns them into messages and exit codes.
+    /// </summary>
+    public static int Run(Settings s, TextWriter output)
     {
-        try
+        if ((s.Model is null) == (s.Type is null)) throw new UsageException("give exactly one of --model (an architecture file) and --type (a type in a plugin assembly)");
+        if (s.Inputs.Length == 0) throw new UsageException("give --input name:dtype[dims] (once per graph input, in the order the forward takes them)");
+        if (s.Out is null && s.Repository is null && s.Bundle is null) throw new UsageException("say where the model goes: --out, --repository or --bundle");
+        if (s.Repository is not null && s.Name is null) throw new UsageException("--repository needs --name");
+        if (s.ExternalDataThreshold is not null && s.Out is null) throw new UsageException("--external-data-threshold writes a data file beside --out: give --out");
+
+        var specs = s.Inputs.Select(InputSpec.Parse).ToArray();
+        var assemblies = s.Assemblies.Select(LoadAssembly).ToList();
+        random.manual_seed(s.Seed); // before construction: blocks with known shapes initialize in their constructors
+        var block = s.Model is not null
+            ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), assemblies, s.MaxParameters)
+            : CreateFromType(s.Type!, assemblies);
+        // An ONNX model as weights also restores the constants kept out of state dicts (non-persistent buffers).
+        // Without weights, deferred layers materialize during the export's own trace, as in Build.
+        if (s.Weights is not null && s.Weights.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) StateDicts.LoadFromOnnx(block, s.Weights);
+        else if (s.Weights is not null) StateDicts.Load(block, s.Weights);
+
+        var options = new ExportOptions(specs[0], specs[1..]) { Opset = s.Opset, ExternalDataThreshold = s.ExternalDataThreshold };
+        // The one trace. With --out the weights may stream to a data file beside it (Save decides);
+        // the bundle and the repository then read them back inline rather than trace again.
+        var model = s.Out is not null ? OnnxExporter.Save(block, options, s.Out) : OnnxExporter.Export(block, options);
+        var hasExternalData = model.Graph.Initializer.Any(i => i.DataLocation == Onnx.Proto.TensorProto.Types.DataLocation.External);
+        var inline = hasExternalData && (s.Bundle is not null || s.Verify || s.Repository is not null)
+            ? OnnxFiles.WithInlineData(model, Path.GetDirectoryName(Path.GetFullPath(s.Out!))!)
+            : model;
+        var written = new ExportResult(block.GetName(), model.IrVersion, s.Opset, model.Graph.Node.Count, model.Graph.Initializer.Count,
+            model.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value);
+        var text = s.Json ? TextWriter.Null : output;
+        text.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {written.Block}: IR {written.IrVersion}, opset {written.Opset}, {written.Nodes} nodes, {written.Initializers} initializers, weights sha256 {written.WeightsSha256[..16]}…"));
+
+        var exitCode = OnnxBridgeCli.Success;
+        if (s.Bundle is not null || s.Verify)
         {
-            if ((s.Model is null) == (s.Type is null)) throw new UsageException("give exactly one of --model (an architecture file) and --type (a type in a plugin assembly)");
-            if (s.Inputs.Length == 0) throw new UsageException("give --input name:dtype[dims] (once per graph input, in the order the forward takes them)");
-            if (s.Out is null && s.Repository is null && s.Bundle is null) throw new UsageException("say where the model goes: --out, --repository or --bundle");
-            if (s.Repository is not null && s.Name is null) throw new UsageException("--repository needs --name");
-
-            var specs = s.Inputs.Select(InputSpec.Parse).ToArray();
-            var assemblies = s.Assemblies.Select(LoadAssembly).ToList();
-            random.manual_seed(s.Seed); // before construction: blocks with known shapes initialize in their constructors
-            var block = s.Model is not null
-                ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), assemblies)
-                : CreateFromType(s.Type!, assemblies);
-            // An ONNX model as weights also restores the constants kept out of state dicts (non-persistent buffers).
-            if (s.Weights is not null && s.Weights.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) StateDicts.LoadFromOnnx(block, s.Weights);
-            else if (s.Weights is not null) StateDicts.Load(block, s.Weights);
-            else block.Build(specs);
-
-            var options = new ExportOptions(specs[0], specs[1..]) { Opset = s.Opset, ExternalDataThreshold = s.ExternalDataThreshold };
-            if (s.ExternalDataThreshold is not null && s.Out is null) throw new UsageException("--external-data-threshold writes a data file beside --out: give --out");
-            // With --out the weights may stream to external data; the repository and bundle keep them inline.
-            var model = s.Out is not null ? OnnxExporter.Save(block, options, s.Out) : OnnxExporter.Export(block, options);
-            var written = new ExportResult(block.GetName(), model.IrVersion, s.Opset, model.Graph.Node.Count, model.Graph.Initializer.Count,
-                model.MetadataProps.Single(p => p.Key == OnnxExporter.WeightsHashKey).Value);
-            var text = s.Json ? TextWriter.Null : output;
-            text.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {written.Block}: IR {written.IrVersion}, opset {written.Opset}, {written.Nodes} nodes, {written.Initializers} initializers, weights sha256 {written.WeightsSha256[..16]}…"));
-            if (s.Out is not null)
-            {
-                written = written with { Out = s.Out };
-                text.WriteLine($"wrote {s.Out}");
-            }
-            if (s.Repository is not null)
-            {
-                var inline = s.Out is not null && model.Graph.Initializer.Any(i => i.DataLocation == Onnx.Proto.TensorProto.Types.DataLocation.External)
-                    ? OnnxExporter.Export(block, options) : model;
-                written = written with { RepositoryModel = ModelRepository.Write(s.Repository, s.Name!, s.Version, inline, s.MaxBatch) };
-                text.WriteLine($"wrote {written.RepositoryModel} and its config.pbtxt");
-            }
-
-            var exitCode = OnnxBridgeCli.Success;
-            if (s.Bundle is not null || s.Verify)
-            {
-                var report = CheckParity(block, options, s, text);
-                written = written with { Bundle = s.Bundle, Parity = new ParityResult(report.Passed, report.Provider, report.MaxAbsoluteError, report.MaxRelativeError) };
-                if (!report.Passed && s.Verify) exitCode = OnnxBridgeCli.CheckFailed;
-                // Record the outcome in the written model, where `inspect` shows it.
-                var record = string.Create(CultureInfo.InvariantCulture,
-                    $"{(report.Passed ? "PASS" : "FAIL")}: max |Δ| {report.MaxAbsoluteError:0.00e+0}, max rel {report.MaxRelativeError:0.00e+0} on {report.Provider}, {report.Tolerance}, batch 1 and 7");
-                model.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = ParityMetadataKey, Value = record });
-                if (s.Out is not null) AtomicFile.WriteAllBytes(s.Out, Google.Protobuf.MessageExtensions.ToByteArray(model));
-            }
-            if (s.Json) output.WriteLine(JsonSerializer.Serialize(written, JsonOptions));
-            return exitCode;
+            var (report, record) = CheckParity(block, inline, options, s, text);
+            written = written with { Bundle = s.Bundle, Parity = new ParityResult(report.Passed, report.Provider, report.MaxAbsoluteError, report.MaxRelativeError) };
+            if (!report.Passed && s.Verify) exitCode = OnnxBridgeCli.CheckFailed;
+            // The outcome goes into every model written, where `inspect` shows it.
+            model.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = ParityMetadataKey, Value = record });
+            if (!ReferenceEquals(inline, model)) inline.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = ParityMetadataKey, Value = record });
+            if (s.Out is not null) AtomicFile.WriteAllBytes(s.Out, Google.Protobuf.MessageExtensions.ToByteArray(model));
         }
-        catch (Exception e) when (e is UsageException or FormatException or ArchitectureException or StateDictException or SafetensorsException
-                                      or PyTorchFileException or TorchSharpDatException or ExportException or ExecutionProviderException
-                                      or IOException or ArgumentException or BadImageFormatException or UnauthorizedAccessException)
+        if (s.Out is not null)
         {
-            error.WriteLine($"error: {e.Message}");
-            return OnnxBridgeCli.Error;
+            written = written with { Out = s.Out };
+            text.WriteLine($"wrote {s.Out}");
         }
+        if (s.Repository is not null)
+        {
+            written = written with { RepositoryModel = ModelRepository.Write(s.Repository, s.Name!, s.Version, inline, s.MaxBatch) };
+            text.WriteLine($"wrote {written.RepositoryModel} and its config.pbtxt");
+        }
+        if (s.Json) output.WriteLine(JsonSerializer.Serialize(written, JsonOptions));
+        return exitCode;
     }
 
-    private static ParityReport CheckParity(Block block, ExportOptions options, Settings s, TextWriter output)
+    /// <summary>
+    /// Writes the parity bundle for the exported model (to --bundle, or a temporary folder for --verify
+    /// alone), runs it under ONNX Runtime, and stores the record in the bundle's model.onnx too.
+    /// </summary>
+    private static (ParityReport Report, string Record) CheckParity(Block block, Onnx.Proto.ModelProto exported, ExportOptions options, Settings s, TextWriter output)
     {
-        var folder = s.Bundle ?? Path.Combine(Path.GetTempPath(), $"onnxbridge-export-{Environment.ProcessId}");
+        var folder = s.Bundle ?? Path.Combine(Path.GetTempPath(), $"onnxbridge-export-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
             // Two data sets: symbolic dimensions at 1 and at 7, so the check also exercises them.
             var inputs = new[] { 1L, 7L }.Select(size => (IReadOnlyList<Tensor>)[.. options.Inputs.Select(spec =>
                 randn([.. spec.Shape.Select(d => d.Size ?? size)], DTypes.ToTorch(spec.ElementType)))]).ToArray();
-            ParityBundle.Write(folder, block, options, inputs);
+            ParityBundle.Write(folder, exported, block, options, inputs);
             var report = BundleVerifier.Verify(folder, s.Policy, Tolerance.Float32, log: output.WriteLine);
             output.WriteLine(report.Format());
+            var record = string.Create(CultureInfo.InvariantCulture,
+                $"{(report.Passed ? "PASS" : "FAIL")}: max |Δ| {report.MaxAbsoluteError:0.00e+0}, max rel {report.MaxRelativeError:0.00e+0} on {report.Provider}, {report.Tolerance}, batch 1 and 7");
             if (s.Bundle is not null)
             {
+                var withRecord = exported.Clone();
+                withRecord.MetadataProps.Add(new Onnx.Proto.StringStringEntryProto { Key = ParityMetadataKey, Value = record });
+                AtomicFile.WriteAllBytes(Path.Combine(folder, OnnxTestCase.ModelFileName), Google.Protobuf.MessageExtensions.ToByteArray(withRecord));
                 AtomicFile.WriteAllBytes(Path.Combine(folder, "parity.txt"), System.Text.Encoding.UTF8.GetBytes(report.Format() + Environment.NewLine));
                 output.WriteLine($"wrote parity bundle {folder} (re-check anywhere: onnxbridge verify {folder})");
             }
-            return report;
+            return (report, record);
         }
         finally
         {

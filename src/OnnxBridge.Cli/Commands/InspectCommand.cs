@@ -24,18 +24,8 @@ internal static class InspectCommand
         {
             var output = result.InvocationConfiguration.Output;
             var path = result.GetValue(model)!;
-            ModelInfo info;
-            Onnx.Proto.ModelProto proto;
-            try
-            {
-                proto = OnnxFiles.ReadModel(path);
-                info = ModelInfo.Of(proto);
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
-            {
-                result.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                return OnnxBridgeCli.Error;
-            }
+            var proto = OnnxFiles.ReadModel(path);
+            var info = ModelInfo.Of(proto);
             if (result.GetValue(dot) is { } dotPath) AtomicFile.WriteAllBytes(dotPath, System.Text.Encoding.UTF8.GetBytes(DotWriter.Write(proto)));
             output.WriteLine(result.GetValue(json) ? JsonSerializer.Serialize(info, JsonOptions) : Format(path, info));
             return OnnxBridgeCli.Success;

@@ -7,6 +7,8 @@ using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Parity;
 using OnnxBridge.Core.Serialization;
 using OnnxBridge.Core.Values;
+using Google.Protobuf;
+using OnnxBridge.Onnx.IO;
 using OnnxBridge.Runtime.Parity;
 using OnnxBridge.Runtime.Sessions;
 using OnnxBridge.Training;
@@ -47,18 +49,14 @@ internal static class QuickstartCommand
         };
         command.SetAction(result => Run(
             new Settings(result.GetValue(artifacts)!, result.GetValue(ep), result.GetValue(device), result.GetValue(epochs), result.GetValue(seed)),
-            result.InvocationConfiguration.Output,
-            result.InvocationConfiguration.Error));
+            result.InvocationConfiguration.Output));
         return command;
     }
 
-    public static int Run(Settings settings, TextWriter output, TextWriter error)
+    /// <summary>Runs the job; errors propagate to <see cref="OnnxBridgeCli.Invoke"/>, which turns them into messages and exit codes.</summary>
+    public static int Run(Settings settings, TextWriter output)
     {
-        if (settings.Epochs < 1)
-        {
-            error.WriteLine($"error: --epochs must be at least 1, got {settings.Epochs}");
-            return OnnxBridgeCli.Error;
-        }
+        if (settings.Epochs < 1) throw new UsageException($"--epochs must be at least 1, got {settings.Epochs}");
         var c = CultureInfo.InvariantCulture;
         var models = Path.Combine(settings.Artifacts, "models");
         var bundle = Path.Combine(settings.Artifacts, "bundles", "mlp");
@@ -91,32 +89,24 @@ internal static class QuickstartCommand
         output.WriteLine(string.Create(c, $"[3/6] save    {weightsPath} ({new FileInfo(weightsPath).Length / 1024.0:0.0} KiB); reloaded into a fresh network: max |Δ| = {reloadDiff:0.###e+0} ({(reloadDiff == 0 ? "bit-identical" : "DIFFERENT")})"));
         if (reloadDiff != 0) return OnnxBridgeCli.CheckFailed;
 
-        // 4. Export.
+        // 4. Export, once: the same model goes to models/ and into the bundle.
         var options = new ExportOptions(Input);
         var modelPath = Path.Combine(models, "mlp.onnx");
-        var model = OnnxExporter.Save(reloaded, options, modelPath);
+        var model = OnnxExporter.Export(reloaded, options);
+        AtomicFile.WriteAllBytes(modelPath, model.ToByteArray());
         output.WriteLine(string.Create(c, $"[4/6] export  {modelPath}: IR {model.IrVersion}, opset {model.OpsetImport[0].Version}, {options.Input} -> output, " +
                             $"nodes {string.Join(" ", model.Graph.Node.Select(n => n.OpType))}, initializers {string.Join(" ", model.Graph.Initializer.Select(i => i.Name))}"));
 
         // 5. Parity bundle: TorchSharp outputs for several batch sizes, one model.
         using (var scope = NewDisposeScope())
         {
-            var inputs = ParityBatchSizes.Select(b => testX[TensorIndex.Slice(0, b)]).ToList();
-            ParityBundle.Write(bundle, reloaded, options, inputs);
+            var inputs = ParityBatchSizes.Select(b => (IReadOnlyList<Tensor>)[testX[TensorIndex.Slice(0, b)]]).ToList();
+            ParityBundle.Write(bundle, model, reloaded, options, inputs);
         }
         output.WriteLine(string.Create(c, $"[5/6] bundle  {bundle}: model.onnx + test_data_set_0..{ParityBatchSizes.Length - 1} (batch {string.Join(", ", ParityBatchSizes)}), outputs from TorchSharp"));
 
         // 6. Reload under ONNX Runtime and compare.
-        ParityReport report;
-        try
-        {
-            report = BundleVerifier.Verify(bundle, settings.Policy, Tolerance.Float32, settings.DeviceId, log: output.WriteLine);
-        }
-        catch (ExecutionProviderException e)
-        {
-            error.WriteLine("error: " + e.Message);
-            return OnnxBridgeCli.Error;
-        }
+        var report = BundleVerifier.Verify(bundle, settings.Policy, Tolerance.Float32, settings.DeviceId, log: output.WriteLine);
         output.WriteLine("[6/6] verify  ONNX Runtime vs TorchSharp");
         output.WriteLine(report.Format());
         output.WriteLine(string.Create(c, $"Re-check anywhere (no TorchSharp needed): onnxbridge verify {bundle} --ep auto"));

@@ -25,37 +25,28 @@ internal static class ServeCommand
         };
         command.SetAction((result, cancellation) =>
         {
-            HostSettings settings;
-            try
+            var settings = new HostSettings
             {
-                settings = new HostSettings
+                Repository = result.GetValue(repository)!,
+                Port = result.GetValue(port),
+                Address = result.GetValue(address)!,
+                Policy = result.GetValue(ep),
+                IntraOpThreads = result.GetValue(threads),
+                MaxRequestBodyBytes = result.GetValue(maxBody),
+                DynamicBatching = result.GetValue(batching) switch
                 {
-                    Repository = result.GetValue(repository)!,
-                    Port = result.GetValue(port),
-                    Address = result.GetValue(address)!,
-                    Policy = result.GetValue(ep),
-                    IntraOpThreads = result.GetValue(threads),
-                    MaxRequestBodyBytes = result.GetValue(maxBody),
-                    DynamicBatching = result.GetValue(batching) switch
-                    {
-                        "on" => true,
-                        "off" => false,
-                        var other => throw new ArgumentException($"--dynamic-batching '{other}' is not on or off"),
-                    },
-                    MaxQueueDelay = result.GetValue(delay) is { } us ? TimeSpan.FromMicroseconds(us) : null,
-                    JsonLogs = result.GetValue(logFormat) switch
-                    {
-                        "json" => true,
-                        "text" => false,
-                        var other => throw new ArgumentException($"--log-format '{other}' is not text or json"),
-                    },
-                };
-            }
-            catch (ArgumentException e)
-            {
-                result.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                return Task.FromResult(OnnxBridgeCli.Error);
-            }
+                    "on" => true,
+                    "off" => false,
+                    var other => throw new UsageException($"--dynamic-batching '{other}' is not on or off"),
+                },
+                MaxQueueDelay = result.GetValue(delay) is { } us ? TimeSpan.FromMicroseconds(us) : null,
+                JsonLogs = result.GetValue(logFormat) switch
+                {
+                    "json" => true,
+                    "text" => false,
+                    var other => throw new UsageException($"--log-format '{other}' is not text or json"),
+                },
+            };
             return InferenceHost.RunAsync(settings, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
         });
         return command;

@@ -3,14 +3,11 @@ using System.Globalization;
 using OnnxBridge.Core.Architecture;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Builder;
-using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Layers;
-using OnnxBridge.Core.Serialization;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Onnx.IO;
 using OnnxBridge.Runtime.Sessions;
 using OnnxBridge.Training;
-using OnnxBridge.Training.Checkpoints;
 using OnnxBridge.Training.Data;
 using OnnxBridge.Training.Optimization;
 using OnnxBridge.Training.Progress;
@@ -28,9 +25,7 @@ internal static class TrainCommand
     internal sealed record Settings(
         string Data, string? Model, string? Preset, int TargetColumn, string Loss, int Epochs, int BatchSize, string Optimizer, double LearningRate,
         double Momentum, double WeightDecay, string Schedule, double? Clip, int? Patience, int Seed, double Validation, double Test,
-        int CheckpointEvery, string? Out, bool Resume, ExecutionProviderPolicy Policy);
-
-    private sealed class UsageException(string message) : Exception(message);
+        int CheckpointEvery, string? Out, bool Resume, ExecutionProviderPolicy Policy, long MaxParameters = ArchitectureJson.DefaultMaxParameters);
 
     public static Command Create()
     {
@@ -55,64 +50,57 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "output folder (default artifacts/train/<data file name>)" };
         var resume = new Option<bool>("--resume") { Description = "continue from the newest checkpoint in OUT/checkpoints" };
         var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
+        var maxParameters = CommonOptions.MaxParameters();
         var command = new Command("train", "Train a network on a CSV in TorchSharp, then write checkpoints, metrics, curves, weights and the ONNX model checked under ONNX Runtime.\n\n" +
                                            "Example: onnxbridge train --data samples/data/digits.csv.gz --preset cnn --epochs 20 --optimizer sgd --lr 0.05 --schedule step:8:0.3\n" +
                                            "Example: onnxbridge train --data iris.csv --model net.json --patience 5 --out artifacts/train/iris")
         {
-            data, model, preset, target, loss, epochs, batch, optimizer, lr, momentum, decay, schedule, clip, patience, seed, validation, test, every, output, resume, ep,
+            data, model, preset, target, loss, epochs, batch, optimizer, lr, momentum, decay, schedule, clip, patience, seed, validation, test, every, output, resume, ep, maxParameters,
         };
         command.SetAction(r => Run(new Settings(
                 r.GetValue(data)!, r.GetValue(model), r.GetValue(preset), r.GetValue(target), r.GetValue(loss)!, r.GetValue(epochs), r.GetValue(batch),
                 r.GetValue(optimizer)!, r.GetValue(lr), r.GetValue(momentum), r.GetValue(decay), r.GetValue(schedule)!, r.GetValue(clip), r.GetValue(patience),
-                r.GetValue(seed), r.GetValue(validation), r.GetValue(test), r.GetValue(every), r.GetValue(output), r.GetValue(resume), r.GetValue(ep)),
-            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+                r.GetValue(seed), r.GetValue(validation), r.GetValue(test), r.GetValue(every), r.GetValue(output), r.GetValue(resume), r.GetValue(ep), r.GetValue(maxParameters)),
+            r.InvocationConfiguration.Output));
         return command;
     }
 
-    public static int Run(Settings s, TextWriter output, TextWriter error)
+    /// <summary>Runs the job; errors propagate to <see cref="OnnxBridgeCli.Invoke"/>, which turns them into messages and exit codes.</summary>
+    public static int Run(Settings s, TextWriter output)
     {
-        try
+        if ((s.Model is null) == (s.Preset is null)) throw new UsageException("give exactly one of --model (an architecture file) and --preset (mlp or cnn)");
+        var lossFunction = LossFunction.Parse(s.Loss);
+        using var all = CsvDataset.Load(s.Data, s.TargetColumn, lossFunction == LossFunction.CrossEntropy ? TargetKind.ClassIndex : TargetKind.Real);
+        var (train, validation, test) = all.Split(s.Validation, s.Test, s.Seed);
+        using (train)
+        using (validation)
+        using (test)
         {
-            if ((s.Model is null) == (s.Preset is null)) throw new UsageException("give exactly one of --model (an architecture file) and --preset (mlp or cnn)");
-            var lossFunction = LossFunction.Parse(s.Loss);
-            using var all = CsvDataset.Load(s.Data, s.TargetColumn, lossFunction == LossFunction.CrossEntropy ? TargetKind.ClassIndex : TargetKind.Real);
-            var (train, validation, test) = all.Split(s.Validation, s.Test, s.Seed);
-            using (train)
-            using (validation)
-            using (test)
+            if (test.Count == 0) throw new UsageException($"the test split is empty ({all.Count} rows, --test {s.Test}): the parity check needs test rows");
+            var features = all.Features.shape[1];
+            var input = InputSpec.Float32("input", Dim.Named("batch"), features);
+            random.manual_seed(s.Seed);
+            var net = s.Model is not null ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), maxParameters: s.MaxParameters) : Preset(s.Preset!, features, Classes(all, lossFunction));
+            net.Build(input);
+            if (net is Sequential { Count: > 0 } sequential && sequential[0] is Normalization normalization) normalization.Adapt(train.Features);
+
+            var folder = s.Out ?? Path.Combine("artifacts", "train", Path.GetFileName(s.Data).Split('.')[0]);
+            var options = new TrainerOptions
             {
-                if (test.Count == 0) throw new UsageException($"the test split is empty ({all.Count} rows, --test {s.Test}): the parity check needs test rows");
-                var features = all.Features.shape[1];
-                var input = InputSpec.Float32("input", Dim.Named("batch"), features);
-                random.manual_seed(s.Seed);
-                var net = s.Model is not null ? ArchitectureJson.FromJson(File.ReadAllText(s.Model)) : Preset(s.Preset!, features, Classes(all, lossFunction));
-                net.Build(input);
-                if (net is Sequential { Count: > 0 } sequential && sequential[0] is Normalization normalization) normalization.Adapt(train.Features);
+                Epochs = s.Epochs, BatchSize = s.BatchSize, Loss = lossFunction, Seed = s.Seed, GradientClipNorm = s.Clip, CheckpointEvery = s.CheckpointEvery,
+                Optimizer = ParseOptimizer(s), Schedule = ParseSchedule(s.Schedule, s.Epochs),
+                EarlyStopping = s.Patience is { } p ? new EarlyStopping(p) : null,
+            };
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"data {s.Data}: {all.Count} rows, {features} features; split {train.Count}/{validation.Count}/{test.Count} (train/validation/test, seed {s.Seed})"));
+            output.WriteLine($"{options.Optimizer}, schedule {options.Schedule}, loss {lossFunction}, {options.Epochs} epochs of batches of {options.BatchSize}");
+            Directory.CreateDirectory(folder);
+            AtomicFile.WriteAllBytes(Path.Combine(folder, "architecture.json"), System.Text.Encoding.UTF8.GetBytes(ArchitectureJson.ToJson(net)));
 
-                var folder = s.Out ?? Path.Combine("artifacts", "train", Path.GetFileName(s.Data).Split('.')[0]);
-                var options = new TrainerOptions
-                {
-                    Epochs = s.Epochs, BatchSize = s.BatchSize, Loss = lossFunction, Seed = s.Seed, GradientClipNorm = s.Clip, CheckpointEvery = s.CheckpointEvery,
-                    Optimizer = ParseOptimizer(s), Schedule = ParseSchedule(s.Schedule, s.Epochs),
-                    EarlyStopping = s.Patience is { } p ? new EarlyStopping(p) : null,
-                };
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"data {s.Data}: {all.Count} rows, {features} features; split {train.Count}/{validation.Count}/{test.Count} (train/validation/test, seed {s.Seed})"));
-                output.WriteLine($"{options.Optimizer}, schedule {options.Schedule}, loss {lossFunction}, {options.Epochs} epochs of batches of {options.BatchSize}");
-                Directory.CreateDirectory(folder);
-                AtomicFile.WriteAllBytes(Path.Combine(folder, "architecture.json"), System.Text.Encoding.UTF8.GetBytes(ArchitectureJson.ToJson(net)));
-
-                var name = Path.GetFileName(Path.GetFullPath(folder));
-                var result = TrainingJob.Run(name, net, input, train, validation, test, options, folder, new ConsoleProgress(output), s.Policy, resume: s.Resume);
-                Report(result, output);
-                return result.ParityPassed ? OnnxBridgeCli.Success : OnnxBridgeCli.CheckFailed;
-            }
-        }
-        catch (Exception e) when (e is UsageException or FormatException or FileNotFoundException or ArchitectureException or CheckpointException or StateDictException
-                                      or ExportException or ExecutionProviderException or IOException or ArgumentException or InvalidOperationException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return OnnxBridgeCli.Error;
+            var name = Path.GetFileName(Path.GetFullPath(folder));
+            var result = TrainingJob.Run(name, net, input, train, validation, test, options, folder, new ConsoleProgress(output), s.Policy, resume: s.Resume);
+            Report(result, output);
+            return result.ParityPassed ? OnnxBridgeCli.Success : OnnxBridgeCli.CheckFailed;
         }
     }
 

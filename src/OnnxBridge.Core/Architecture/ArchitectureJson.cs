@@ -83,7 +83,7 @@ public static class ArchitectureJson
         {
             throw new ArchitectureException($"the architecture is not valid JSON: {e.Message}", e);
         }
-        if (document is not JsonObject top || top["format"]?.GetValue<string>() != Format)
+        if (document is not JsonObject top || top["format"] is not JsonValue format || !format.TryGetValue<string>(out var tag) || tag != Format)
             throw new ArchitectureException($"not an architecture file: the top-level object must have \"format\": \"{Format}\"");
         if (top["version"] is not JsonValue v || !v.TryGetValue<int>(out var version) || version != Version)
             throw new ArchitectureException($"architecture version {top["version"]?.ToJsonString() ?? "(missing)"} is not supported; this build reads version {Version}");

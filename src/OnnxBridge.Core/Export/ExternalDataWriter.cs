@@ -21,7 +21,7 @@ namespace OnnxBridge.Core.Export;
 internal sealed partial class ExternalDataWriter(long threshold)
 {
     /// <summary>The most initializer bytes we keep inline: protobuf messages stop at 2 GB.</summary>
-    public const long InlineLimit = (1L << 31) - (64L << 20);
+    public const long InlineLimit = Onnx.OnnxFiles.MaxInlineBytes;
 
     private const int Alignment = 4096;
     private readonly List<(TensorProto Proto, Tensor Tensor)> _entries = [];

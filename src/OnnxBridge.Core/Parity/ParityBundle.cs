@@ -26,15 +26,31 @@ public static class ParityBundle
     /// <summary>As <see cref="Write(string, Block, ExportOptions, IReadOnlyList{Tensor})"/>, with one tensor per declared input in each data set.</summary>
     public static ModelProto Write(string folder, Block model, ExportOptions options, IReadOnlyList<IReadOnlyList<Tensor>> dataSets)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        var proto = OnnxExporter.Export(model, options);
+        Write(folder, proto, model, options, dataSets);
+        return proto;
+    }
+
+    /// <summary>
+    /// Writes the bundle for a model already exported from <paramref name="model"/> with
+    /// <paramref name="options"/> — no second trace: one export serves the model file, the
+    /// repository and the bundle. Its initializers must be inline (the bundle is one self-contained folder).
+    /// </summary>
+    public static void Write(string folder, ModelProto exported, Block model, ExportOptions options, IReadOnlyList<IReadOnlyList<Tensor>> dataSets)
+    {
         ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(exported);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dataSets);
         if (dataSets.Count == 0) throw new ArgumentException("a parity bundle needs at least one data set", nameof(dataSets));
         if (dataSets.FirstOrDefault(d => d.Count != options.Inputs.Count) is { } wrong)
             throw new ArgumentException($"each data set needs {options.Inputs.Count} tensors (one per declared input), one has {wrong.Count}", nameof(dataSets));
+        if (exported.Graph?.Initializer.FirstOrDefault(i => i.DataLocation == TensorProto.Types.DataLocation.External) is { } external)
+            throw new ArgumentException($"initializer '{external.Name}' is in an external data file; a parity bundle holds its model inline", nameof(exported));
 
-        var proto = OnnxExporter.Export(model, options);
         var sets = new List<TestDataSet>(dataSets.Count);
         var wasTraining = model.training;
         model.eval();
@@ -54,7 +70,6 @@ public static class ParityBundle
         {
             if (wasTraining) model.train();
         }
-        OnnxTestCase.Write(folder, proto, sets);
-        return proto;
+        OnnxTestCase.Write(folder, exported, sets);
     }
 }

@@ -130,7 +130,7 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         catch (Exception e)
         {
             // ONNX Runtime refusing a validated input is the request's problem; anything else is reported the same way to every request in the batch.
-            var error = e as InferenceError ?? InferenceError.BadRequest($"inference failed: {e.Message}");
+            var error = InferenceError.RunFailed(e);
             foreach (var p in batch) p.Result.TrySetException(error);
         }
     }

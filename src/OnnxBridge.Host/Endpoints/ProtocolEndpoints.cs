@@ -125,9 +125,10 @@ internal static class ProtocolEndpoints
             if (e.Status == StatusCodes.Status413PayloadTooLarge) context.Response.Headers.Connection = "close";
             return (e.Status, Errors.Result(e.Status, e.Message), model.VersionText);
         }
-        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        catch (Runtime.Sessions.InferenceException e)
         {
-            return (400, Errors.Result(400, $"inference failed: {e.Message}"), model.VersionText);
+            var error = InferenceError.RunFailed(e);
+            return (error.Status, Errors.Result(error.Status, error.Message), model.VersionText);
         }
         finally
         {

@@ -70,7 +70,7 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
                     loaded[version] = ServedModel.Open(name, version, path, config, _settings.Policy, _settings.IntraOpThreads, _metrics, m => LogProvider(_logger, name, m));
                 if (loaded.Count == 0) throw new FormatException($"model '{name}' has no version folder with a model.onnx (expected {Path.Combine(folder, "1", "model.onnx")})");
             }
-            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Runtime.Sessions.ExecutionProviderException or InvalidDataException)
+            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or OnnxBridgeException)
             {
                 foreach (var model in loaded.Values) await model.RetireAsync().ConfigureAwait(false);
                 _models = _models.TryGetValue(name, out var current) && current.Versions.Count > 0

@@ -5,7 +5,7 @@ namespace OnnxBridge.Host.Protocol;
 /// unknown model or version, 503 not ready) and a message naming the problem and the value.
 /// Becomes <c>{"error": "..."}</c>; never a stack trace.
 /// </summary>
-internal sealed class InferenceError : Exception
+internal sealed class InferenceError : OnnxBridgeException
 {
     public InferenceError(int status, string message) : base(message) => Status = status;
 
@@ -14,6 +14,10 @@ internal sealed class InferenceError : Exception
     public InferenceError(string message) : this(400, message) { }
 
     public InferenceError(string message, Exception inner) : base(message, inner) => Status = 400;
+
+    /// <summary>"inference failed: ..." for a run ONNX Runtime refused, in ONNX Runtime's words (the server's file paths stay out of it).</summary>
+    public static InferenceError RunFailed(Exception e) =>
+        e as InferenceError ?? BadRequest($"inference failed: {(e is Runtime.Sessions.InferenceException { InnerException: { } inner } ? inner : e).Message.Trim()}");
 
     /// <summary>The HTTP status code.</summary>
     public int Status { get; }

@@ -3,10 +3,11 @@ namespace OnnxBridge;
 /// <summary>
 /// The one base of the errors OnnxBridge reports about its input: a network description
 /// (BuilderException, ArchitectureException), a forward (ForwardException), an export
-/// (ExportException), a file (the <see cref="SerializationException"/>s) or an execution provider
-/// (ExecutionProviderException). Callers catch this one type for "the input was wrong"; anything
-/// else escaping a public API is a bug. (Wrapping ONNX Runtime's own errors and the CLI's single
-/// handler with documented exit codes are still to come.)
+/// (ExportException), a file (the <see cref="SerializationException"/>s: ONNX, safetensors,
+/// PyTorch, TorchSharp .dat, state dicts, checkpoints, CSV datasets), ONNX Runtime refusing a model
+/// or a run (InferenceException, wrapping ONNX Runtime's own error at the session boundary) or an
+/// execution provider (ExecutionProviderException). Callers catch this one type for "the input was
+/// wrong"; the CLI maps it to exit code 2, and anything unexpected to 3 (a bug).
 /// </summary>
 public abstract class OnnxBridgeException : Exception
 {

@@ -11,7 +11,10 @@ namespace OnnxBridge.Runtime.Parity;
 public static class BundleVerifier
 {
     /// <summary>Verifies the test case in <paramref name="folder"/>.</summary>
-    public static ParityReport Verify(string folder, ExecutionProviderPolicy policy, Tolerance tolerance, int deviceId = 0, Action<string>? log = null)
+    /// <param name="timeout">How long each data set may run before ONNX Runtime is stopped (<see cref="InferenceException"/>); null for no limit.</param>
+    /// <exception cref="Onnx.OnnxFileException">The folder is not a readable test case.</exception>
+    /// <exception cref="InferenceException">ONNX Runtime refused the model, failed, or passed the timeout.</exception>
+    public static ParityReport Verify(string folder, ExecutionProviderPolicy policy, Tolerance tolerance, int deviceId = 0, Action<string>? log = null, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(tolerance);
@@ -21,7 +24,7 @@ public static class BundleVerifier
         for (int n = 0; n < testCase.DataSets.Count; n++)
         {
             var set = testCase.DataSets[n];
-            var actual = session.Run(set.Inputs);
+            var actual = session.Run(set.Inputs, timeout);
             var outputs = new List<OutputParity>();
             for (int k = 0; k < set.Outputs.Count; k++)
             {

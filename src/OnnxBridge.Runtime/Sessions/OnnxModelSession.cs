@@ -18,9 +18,12 @@ public sealed partial class OnnxModelSession : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _outputNames; // Run asks for every output: one array, not one per call
 
-    private OnnxModelSession(InferenceSession session, ExecutionProvider provider, string description)
+    private readonly string _model; // for error messages: the file, or "a model held in memory"
+
+    private OnnxModelSession(InferenceSession session, ExecutionProvider provider, string description, string model)
     {
         _session = session;
+        _model = model;
         Provider = provider;
         ProviderDescription = description;
         InputNames = [.. session.InputNames];
@@ -50,26 +53,30 @@ public sealed partial class OnnxModelSession : IDisposable
     /// <summary>Opens a model file.</summary>
     /// <param name="log">Receives the loud note when <see cref="ExecutionProviderPolicy.Auto"/> falls back to the CPU.</param>
     /// <exception cref="ExecutionProviderException">CUDA was required and cannot be loaded.</exception>
+    /// <exception cref="InferenceException">ONNX Runtime refused the model.</exception>
     /// <param name="intraOpThreads">Threads for one operator; 0 lets ONNX Runtime choose (one per core).</param>
     public static OnnxModelSession Open(string modelPath, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null, int intraOpThreads = 0)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"model file '{modelPath}' does not exist", modelPath);
-        return Open(options => new InferenceSession(modelPath, options), policy, deviceId, log, intraOpThreads);
+        return Open(options => new InferenceSession(modelPath, options), $"'{modelPath}'", policy, deviceId, log, intraOpThreads);
     }
 
     /// <summary>Opens a model held in memory.</summary>
+    /// <exception cref="InferenceException">ONNX Runtime refused the model.</exception>
     public static OnnxModelSession Open(byte[] model, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null, int intraOpThreads = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Open(options => new InferenceSession(model, options), policy, deviceId, log, intraOpThreads);
+        return Open(options => new InferenceSession(model, options), "a model held in memory", policy, deviceId, log, intraOpThreads);
     }
 
     /// <summary>
     /// Runs the model. Inputs are matched by name (or, for unnamed tensors, by position); outputs
-    /// come back in graph order, named.
+    /// come back in graph order, named. With a <paramref name="timeout"/>, ONNX Runtime is told to
+    /// stop (between operators, Loop iterations included) once it has passed.
     /// </summary>
-    public IReadOnlyList<NamedTensor> Run(IReadOnlyList<NamedTensor> inputs)
+    /// <exception cref="InferenceException">ONNX Runtime failed, or the run passed its timeout.</exception>
+    public IReadOnlyList<NamedTensor> Run(IReadOnlyList<NamedTensor> inputs, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count != InputNames.Count)
@@ -86,8 +93,20 @@ public sealed partial class OnnxModelSession : IDisposable
         {
             foreach (var input in inputs) values.Add(ToOrtValue(input.Tensor));
             using var runOptions = new RunOptions();
-            using var outputs = _session.Run(runOptions, names, values, _outputNames);
-            return [.. outputs.Select((v, i) => new NamedTensor(OutputNames[i], FromOrtValue(OutputNames[i], v)))];
+            using var deadline = timeout is { } limit ? new CancellationTokenSource(limit) : null;
+            // Disposed before runOptions: disposing a registration waits for a callback already running.
+            using var stop = deadline?.Token.Register(() => runOptions.Terminate = true);
+            try
+            {
+                using var outputs = _session.Run(runOptions, names, values, _outputNames);
+                return [.. outputs.Select((v, i) => new NamedTensor(OutputNames[i], FromOrtValue(OutputNames[i], v)))];
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw deadline is { IsCancellationRequested: true }
+                    ? new InferenceException($"running {_model} did not finish within {timeout!.Value.TotalSeconds:0.###} s and was stopped", e)
+                    : new InferenceException($"ONNX Runtime failed running {_model}: {e.Message.Trim()}", e);
+            }
         }
         finally
         {
@@ -98,17 +117,17 @@ public sealed partial class OnnxModelSession : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _session.Dispose();
 
-    private static OnnxModelSession Open(Func<SessionOptions, InferenceSession> create, ExecutionProviderPolicy policy, int deviceId, Action<string>? log, int intraOpThreads)
+    private static OnnxModelSession Open(Func<SessionOptions, InferenceSession> create, string model, ExecutionProviderPolicy policy, int deviceId, Action<string>? log, int intraOpThreads)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(intraOpThreads);
-        if (policy == ExecutionProviderPolicy.Cpu) return OpenCpu(create, intraOpThreads);
+        if (policy == ExecutionProviderPolicy.Cpu) return OpenCpu(create, model, intraOpThreads);
 
         using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
         try
         {
             AppendCuda(options, deviceId);
             return new OnnxModelSession(create(options), ExecutionProvider.Cuda,
-                $"CUDAExecutionProvider (device {deviceId}, TF32 off)");
+                $"CUDAExecutionProvider (device {deviceId}, TF32 off)", model);
         }
         catch (OnnxRuntimeException e)
         {
@@ -116,14 +135,21 @@ public sealed partial class OnnxModelSession : IDisposable
             if (policy == ExecutionProviderPolicy.Cuda)
                 throw new ExecutionProviderException($"the CUDA execution provider cannot be used: {reason}", e);
             log?.Invoke($"WARNING: CUDA execution provider unavailable ({reason}); running on CPUExecutionProvider instead.");
-            return OpenCpu(create, intraOpThreads);
+            return OpenCpu(create, model, intraOpThreads);
         }
     }
 
-    private static OnnxModelSession OpenCpu(Func<SessionOptions, InferenceSession> create, int intraOpThreads)
+    private static OnnxModelSession OpenCpu(Func<SessionOptions, InferenceSession> create, string model, int intraOpThreads)
     {
         using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
-        return new OnnxModelSession(create(options), ExecutionProvider.Cpu, "CPUExecutionProvider");
+        try
+        {
+            return new OnnxModelSession(create(options), ExecutionProvider.Cpu, "CPUExecutionProvider", model);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InferenceException($"ONNX Runtime cannot load {model}: {e.Message.Trim()}", e);
+        }
     }
 
     private static void AppendCuda(SessionOptions options, int deviceId)
@@ -164,7 +190,7 @@ public sealed partial class OnnxModelSession : IDisposable
 
     private static HostTensor FromOrtValue(string name, OrtValue value)
     {
-        if (!value.IsTensor) throw new NotSupportedException($"output '{name}' is a {value.OnnxType}; only tensors are supported");
+        if (!value.IsTensor) throw new InferenceException($"output '{name}' is a {value.OnnxType}; only tensors are supported");
         var info = value.GetTensorTypeAndShape();
         var type = (DataType)(int)info.ElementDataType;
         return HostTensor.FromBytes(type, info.Shape, value.GetTensorMutableRawData());
