@@ -1,3 +1,4 @@
+using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Serialization;
 using OnnxBridge.Core.Values;
@@ -90,6 +91,29 @@ public sealed class ExternalDataTests
     }
 
     [TestMethod]
+    public void LoadFromOnnx_DataFileLinkedOutOfTheFolder_IsRefused_TheBlockUnchanged()
+    {
+        using var outside = new TempFolder();
+        using var temp = new TempFolder();
+        var net = TestModels.SequentialMlp();
+        net.Build(TestModels.Input20);
+        var model = OnnxExporter.Save(net, new ExportOptions(TestModels.Input20) { ExternalDataThreshold = 0 }, temp.File("mlp.onnx"));
+        var data = Directory.GetFiles(temp.Path, "mlp.onnx.*.data").Single();
+        // The data file moves out of the folder and a link to it takes its place: a link escape.
+        File.Move(data, outside.File("weights.data"));
+        File.CreateSymbolicLink(data, outside.File("weights.data"));
+        var fresh = TestModels.SequentialMlp();
+        fresh.Build(TestModels.Input20);
+        var before = fresh.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+
+        var error = Assert.ThrowsExactly<OnnxFileException>(() => StateDicts.LoadFromOnnx(fresh, temp.File("mlp.onnx")));
+
+        StringAssert.Contains(error.Message, $"is a symbolic link (or passes through one) to '{outside.File("weights.data")}', outside the model folder");
+        Assert.IsTrue(fresh.state_dict().All(kv => kv.Value.equal(before[kv.Key]).all().item<bool>()), "a failed load changes nothing");
+        Assert.IsNotNull(model);
+    }
+
+    [TestMethod]
     public void ModelWriteFailingAfterTheDataFile_RemovesTheNewDataFile_LeavesTheEarlierExportIntact()
     {
         using var temp = new TempFolder();
@@ -106,5 +130,44 @@ public sealed class ExternalDataTests
 
         CollectionAssert.AreEqual(before, Directory.GetFiles(temp.Path).Order(StringComparer.Ordinal).ToArray(), "only the earlier export's files remain");
         Assert.AreEqual(net.state_dict().Count, StateDicts.ReadOnnxInitializers(temp.File("old.onnx")).Count);
+    }
+
+    [TestMethod]
+    public void FullDiskDuringTheDataFile_LeavesNothingNew_TheEarlierExportStillLoads()
+    {
+        using var temp = new TempFolder();
+        var disk = temp.File("disk");
+        Directory.CreateDirectory(disk);
+        // A real full disk: a 1 MiB tmpfs. Mounting needs root (CI runs as root); elsewhere the
+        // test says so instead of passing.
+        if (!Mount($"-t tmpfs -o size=1m tmpfs {disk}"))
+            Assert.Inconclusive("mounting a 1 MiB tmpfs needs root (CAP_SYS_ADMIN); ModelWriteFailingAfterTheDataFile_* covers the cleanup without it");
+        try
+        {
+            var options = new ExportOptions(TestModels.Input20) { ExternalDataThreshold = 0 };
+            var small = TestModels.SequentialMlp(); // 8 KiB of weights: fits
+            small.Build(TestModels.Input20);
+            OnnxExporter.Save(small, options, Path.Combine(disk, "mlp.onnx"));
+            var before = Directory.GetFiles(disk).Order(StringComparer.Ordinal).ToArray();
+            var large = new Sequential(new Layers.Linear(20, 4096), new Layers.Linear(4096, 256)); // 4.5 MiB: does not
+
+            var error = Assert.ThrowsExactly<IOException>(() => OnnxExporter.Save(large, options, Path.Combine(disk, "mlp.onnx")));
+
+            StringAssert.Contains(error.Message, "No space left on device");
+            CollectionAssert.AreEqual(before, Directory.GetFiles(disk).Order(StringComparer.Ordinal).ToArray(), "no partial or temporary file is left");
+            Assert.AreEqual(small.state_dict().Count, StateDicts.ReadOnnxInitializers(Path.Combine(disk, "mlp.onnx")).Count);
+        }
+        finally
+        {
+            Assert.IsTrue(Mount($"-l {disk}", command: "umount"), $"umount {disk}");
+        }
+    }
+
+    private static bool Mount(string arguments, string command = "mount")
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command, arguments) { RedirectStandardError = true });
+        process!.WaitForExit();
+        return process.ExitCode == 0;
     }
 }

@@ -46,6 +46,21 @@ public sealed class TestCaseAndFileTests
     }
 
     [TestMethod]
+    public void ReadModel_MoreThanAMillionGraphEntries_IsRefusedNamingTheBound()
+    {
+        using var temp = new TempFolder();
+        // Nodes and initializers count together, subgraphs included: 1,000,001 empty initializers
+        // make a 2 MB file that would otherwise cost ONNX Runtime (and inspect) minutes.
+        var graph = new GraphProto { Name = "wide" };
+        for (int i = 0; i <= OnnxFiles.MaxGraphEntries; i++) graph.Initializer.Add(new TensorProto());
+        File.WriteAllBytes(temp.File("wide.onnx"), Google.Protobuf.MessageExtensions.ToByteArray(new ModelProto { Graph = graph }));
+
+        var error = Assert.ThrowsExactly<OnnxFileException>(() => OnnxFiles.ReadModel(temp.File("wide.onnx")));
+
+        Assert.AreEqual($"'{temp.File("wide.onnx")}' holds more than 1,000,000 nodes and initializers (subgraphs included); OnnxBridge reads models up to that size", error.Message);
+    }
+
+    [TestMethod]
     public void Read_FolderWithoutModel_SaysSo()
     {
         using var temp = new TempFolder();
