@@ -91,7 +91,7 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var noGrad = no_grad();
-        var graph = new GraphRecorder(this);
+        var graph = new GraphRecorder(this, Export.ExportOptions.DefaultOpset); // shapes only: any opset gives the same
         using (graph.Activate())
         {
             return CallRoot([.. inputs.Select(i => Value.Symbolic(graph.AddInput(i.Name, i.ElementType, i.Shape)))]).Shape;

@@ -1,7 +1,7 @@
 namespace OnnxBridge.Core.Blocks;
 
 /// <summary>
-/// An eager forward that libtorch refused — typically shapes that do not fit. Names the block path
+/// An eager forward that libtorch (or an op's own check) refused — typically shapes or element types that do not fit. Names the block path
 /// (<c>0.hidden</c>), the operation and the shapes of its operands instead of libtorch's C++ frames.
 /// </summary>
 public sealed class ForwardException : OnnxBridgeException
@@ -12,7 +12,7 @@ public sealed class ForwardException : OnnxBridgeException
 
     public ForwardException(string message, Exception? inner) : base(message, inner) { }
 
-    internal ForwardException(string op, IReadOnlyList<string> operandShapes, string detail, Exception inner)
+    internal ForwardException(string op, IReadOnlyList<string> operandShapes, string detail, Exception? inner)
         : base(Compose(null, op, operandShapes, detail), inner) =>
         (Op, OperandShapes, Detail) = (op, operandShapes, detail);
 

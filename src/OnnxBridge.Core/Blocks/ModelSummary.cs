@@ -51,7 +51,7 @@ public sealed class ModelSummary
     {
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(input);
-        var graph = new GraphRecorder(block);
+        var graph = new GraphRecorder(block, Export.ExportOptions.DefaultOpset); // shapes only: any opset gives the same
         using (no_grad())
         using (graph.Activate())
         {

@@ -39,7 +39,7 @@ public static class OnnxExporter
         try
         {
             using var noGrad = no_grad();
-            var graph = new GraphRecorder(model);
+            var graph = new GraphRecorder(model, options.Opset);
             List<SymbolicTensor> inputs;
             SymbolicTensor output;
             using (graph.Activate())

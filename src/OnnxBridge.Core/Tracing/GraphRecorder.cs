@@ -28,15 +28,23 @@ internal sealed class GraphRecorder
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Stack<string> _scopes = new();
 
-    public GraphRecorder(Block root)
+    /// <param name="opset">The ONNX opset the graph targets; ops whose form changed between opsets emit the right one.</param>
+    public GraphRecorder(Block root, int opset)
     {
         _root = root;
+        Opset = opset;
         _frames.Push([]);
         _modulePaths[root] = "";
         foreach (var (name, module) in root.named_modules())
             _modulePaths.TryAdd(module, name);
         RefreshStateKeys();
     }
+
+    /// <summary>The ONNX opset of the default domain that the graph targets.</summary>
+    public int Opset { get; }
+
+    /// <summary>Starts a node of <paramref name="opType"/>; see <see cref="OnnxNode"/>.</summary>
+    public OnnxNode Node(string opType) => new(this, opType);
 
     /// <summary>The recorder active on this thread, if an export or build is running.</summary>
     public static GraphRecorder? Current => t_current;
@@ -103,7 +111,7 @@ internal sealed class GraphRecorder
             {
                 // A subgraph output must be computed inside it: pass anything else through an Identity.
                 var produced = frame.Any(n => n.Output.Contains(output.Name));
-                var named = produced ? output : AddNode("Identity", [output], [(output.ElementType, output.Shape)])[0];
+                var named = produced ? output : Node("Identity").Input(output).Output(output.ElementType, output.Shape);
                 graph.Output.Add(ValueInfos.Of(named));
             }
             graph.Node.AddRange(frame);
@@ -139,14 +147,11 @@ internal sealed class GraphRecorder
     public SymbolicTensor Absent() => new(this, _frames.Peek(), "", DataType.Undefined, []);
 
     /// <summary>Appends a Constant node holding <paramref name="value"/>.</summary>
-    public SymbolicTensor Constant(HostTensor value)
-    {
-        var attribute = new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value.ToProto("") };
-        return AddNode("Constant", [], [(value.ElementType, value.Shape.Select(Dim.Known).ToArray())], [attribute])[0];
-    }
+    public SymbolicTensor Constant(HostTensor value) =>
+        Node("Constant").Attribute("value", value).Output(value.ElementType, value.Shape.Select(Dim.Known).ToArray());
 
-    /// <summary>Appends a node and returns its outputs, typed and shaped as the caller inferred.</summary>
-    public SymbolicTensor[] AddNode(
+    /// <summary>Appends a node and returns its outputs, typed and shaped as the caller inferred; ops use <see cref="Node"/>.</summary>
+    internal SymbolicTensor[] AddNode(
         string opType,
         IReadOnlyList<SymbolicTensor> inputs,
         IReadOnlyList<(DataType Type, IReadOnlyList<Dim> Shape)> outputs,

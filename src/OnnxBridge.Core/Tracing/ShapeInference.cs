@@ -48,4 +48,42 @@ internal static class ShapeInference
         if (b.Count > 1) result.Add(right[^1]);
         return [.. result];
     }
+
+    /// <summary>The product of dimensions: known when all are, unknown otherwise.</summary>
+    public static Dim Product(IEnumerable<Dim> dims)
+    {
+        long product = 1;
+        foreach (var d in dims)
+        {
+            if (!d.IsKnown) return Dim.Unknown;
+            product *= d.Size!.Value;
+        }
+        return Dim.Known(product);
+    }
+
+    /// <summary>The sum of dimensions: known when all are, unknown otherwise.</summary>
+    public static Dim Sum(IEnumerable<Dim> dims)
+    {
+        long sum = 0;
+        foreach (var d in dims)
+        {
+            if (!d.IsKnown) return Dim.Unknown;
+            sum += d.Size!.Value;
+        }
+        return Dim.Known(sum);
+    }
+
+    /// <summary>A reduction's output shape: the reduced axes dropped, or kept as 1.</summary>
+    public static Dim[] Reduced(IReadOnlyList<Dim> shape, IReadOnlyCollection<int> axes, bool keepdim) =>
+        [.. shape.Select((d, i) => axes.Contains(i) ? (keepdim ? Dim.Known(1) : (Dim?)null) : d).Where(d => d is not null).Select(d => d!.Value)];
+
+    /// <summary>floor((size + 2·padding − kernel) / stride) + 1 for a known size; unknown stays unknown.</summary>
+    public static Dim Sliding(GraphRecorder graph, string op, IReadOnlyList<Dim> shape, int axis, long kernel, long stride, long padding)
+    {
+        if (!shape[axis].IsKnown) return Dim.Unknown;
+        var padded = shape[axis].Size!.Value + 2 * padding;
+        if (padded < kernel)
+            throw graph.Error($"input {Dim.Format(shape)} is smaller than the {kernel}x{kernel} window at dimension {axis} (padding {padding})", op);
+        return Dim.Known((padded - kernel) / stride + 1);
+    }
 }

@@ -1,5 +1,4 @@
 using OnnxBridge.Core.Tracing;
-using OnnxBridge.Onnx.Proto;
 using OnnxBridge.Onnx.Tensors;
 using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
@@ -48,10 +47,8 @@ public static class Flow
                 return [nextCondition, next];
             });
         var limit = maxIterations is { } m ? graph.Constant(HostTensor.Create([m])) : null;
-        var attribute = new AttributeProto { Name = "body", Type = AttributeProto.Types.AttributeType.Graph, G = bodyGraph };
-        var loop = graph.AddNode("Loop", limit is null ? [graph.Absent(), firstCondition, start] : [limit, firstCondition, start],
-            [(start.ElementType, start.Shape)], [attribute]);
-        return Value.Symbolic(loop[0]);
+        return Value.Symbolic(graph.Node("Loop").OptionalInput(limit).Input(firstCondition, start).Attribute("body", bodyGraph)
+            .Output(start.ElementType, start.Shape));
     }
 
     /// <summary>
@@ -76,12 +73,8 @@ public static class Flow
         var shape = thenResult.Shape.Count == elseResult.Shape.Count
             ? thenResult.Shape.Zip(elseResult.Shape, (a, b) => a == b ? a : Dim.Unknown).ToArray()
             : throw graph.Error($"If branches give different ranks: {Dim.Format(thenResult.Shape)} and {Dim.Format(elseResult.Shape)}", "If");
-        var branches = new[]
-        {
-            new AttributeProto { Name = "then_branch", Type = AttributeProto.Types.AttributeType.Graph, G = thenGraph },
-            new AttributeProto { Name = "else_branch", Type = AttributeProto.Types.AttributeType.Graph, G = elseGraph },
-        };
-        return Value.Symbolic(graph.AddNode("If", [test], [(thenResult.ElementType, shape)], branches)[0]);
+        return Value.Symbolic(graph.Node("If").Input(test).Attribute("then_branch", thenGraph).Attribute("else_branch", elseGraph)
+            .Output(thenResult.ElementType, shape));
     }
 
     private static bool IsTrue(Value condition) => condition.Item() != 0;

@@ -11,7 +11,7 @@ namespace OnnxBridge.Core.Values;
 /// ONNX graph being recorded, and every operation on it appends a node. One forward, written once
 /// against <see cref="Value"/>, therefore both trains in TorchSharp and exports to ONNX.
 /// </summary>
-public sealed class Value
+public sealed partial class Value
 {
     private readonly Tensor? _eager;
     private readonly SymbolicTensor? _symbolic;

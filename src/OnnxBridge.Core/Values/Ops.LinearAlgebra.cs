@@ -1,0 +1,50 @@
+using OnnxBridge.Core.Tracing;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Values;
+
+/// <summary>Matrix products.</summary>
+public static partial class Ops
+{
+    /// <summary>Matrix product with numpy's broadcasting of batch dimensions (torch.matmul, ONNX MatMul).</summary>
+    public static Value MatMul(Value a, Value b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (GraphOf(a, b) is not { } graph) return Eager("MatMul", () => a.Tensor.matmul(b.Tensor), a, b);
+        var (sa, sb) = (Lift(graph, a), Lift(graph, b));
+        RequireSameType(graph, "MatMul", sa, sb);
+        var shape = ShapeInference.MatMul(graph, sa.Shape, sb.Shape);
+        return Value.Symbolic(graph.Node("MatMul").Input(sa, sb).Output(sa.ElementType, shape));
+    }
+
+    /// <summary>
+    /// y = x·Wᵀ + b, PyTorch's linear layout (W is [out, in]). Records one Gemm for a matrix input,
+    /// Transpose + MatMul + Add for inputs of other ranks.
+    /// </summary>
+    public static Value Linear(Value x, Value weight, Value? bias)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (GraphOf(x, weight, bias) is not { } graph)
+            return Eager("Gemm", () => nn.functional.linear(x.Tensor, weight.Tensor, bias?.Tensor), x, weight, bias);
+
+        var (sx, sw) = (Lift(graph, x), Lift(graph, weight));
+        RequireSameType(graph, "Gemm", sx, sw);
+        if (sw.Shape.Count != 2) throw graph.Error($"weight must be a matrix [out, in], got {Dim.Format(sw.Shape)}", "Gemm");
+        var (outFeatures, inFeatures) = (sw.Shape[0], sw.Shape[1]);
+        if (sx.Shape.Count == 0 || (sx.Shape[^1].IsKnown && inFeatures.IsKnown && sx.Shape[^1].Size != inFeatures.Size))
+            throw graph.Error($"input {Dim.Format(sx.Shape)} does not fit weight {Dim.Format(sw.Shape)}: the last dimension must be {inFeatures}", "Gemm");
+        var outShape = sx.Shape.Take(sx.Shape.Count - 1).Append(outFeatures).ToArray();
+
+        if (sx.Shape.Count == 2)
+        {
+            var gemm = graph.Node("Gemm").Input(sx, sw);
+            if (bias is not null) gemm.Input(Lift(graph, bias));
+            return Value.Symbolic(gemm.Attribute("transB", 1).Output(sx.ElementType, outShape));
+        }
+        var transposed = graph.Node("Transpose").Input(sw).Attribute("perm", [1, 0]).Output(sw.ElementType, [inFeatures, outFeatures]);
+        var product = graph.Node("MatMul").Input(sx, transposed).Output(sx.ElementType, outShape);
+        return bias is null ? Value.Symbolic(product) : Add(Value.Symbolic(product), bias);
+    }
+}
