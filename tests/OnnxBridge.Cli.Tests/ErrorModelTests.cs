@@ -105,9 +105,7 @@ public sealed class ErrorModelTests
     [TestMethod]
     public void ExitCodes_AreDocumentedInTheReadmeAndTheHelp()
     {
-        var folder = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(folder, "OnnxBridge.sln"))) folder = Path.GetDirectoryName(folder)!;
-        var readme = File.ReadAllText(Path.Combine(folder, "README.md"));
+        var readme = File.ReadAllText(RepoFiles.Path("README.md"));
         var help = CliRunner.Run("--help").Output;
 
         foreach (var (code, meaning) in new[] { (0, "success"), (1, "a check ran and failed"), (2, "bad input"), (3, "internal error") })

@@ -17,12 +17,7 @@ public sealed class ExportTests
 {
     private static string Plugin => Path.Combine(AppContext.BaseDirectory, "DeepLearningComputation.dll");
 
-    private static string RepoFile(params string[] parts)
-    {
-        var folder = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(folder, "OnnxBridge.sln"))) folder = Path.GetDirectoryName(folder)!;
-        return Path.Combine([folder, .. parts]);
-    }
+    private static string RepoFile(params string[] parts) => RepoFiles.Path(parts);
 
     [TestMethod]
     public void Export_SpecAndWeights_ToARepository_WithAVerifiedBundle()

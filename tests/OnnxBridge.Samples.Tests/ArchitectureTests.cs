@@ -58,10 +58,7 @@ public sealed class ArchitectureTests
     [DataRow("chimera.json", "  (2): FixedHiddenMLP(\n    (linear): LazyLinear(in_features=0, out_features=20, bias=True)")]
     public void ExampleFiles_InSamples_Load(string file, string expectedStructure)
     {
-        var folder = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(folder, "OnnxBridge.sln"))) folder = Path.GetDirectoryName(folder)!;
-
-        var block = ArchitectureJson.FromJson(File.ReadAllText(Path.Combine(folder, "samples", "architectures", file)), Plugins);
+        var block = ArchitectureJson.FromJson(File.ReadAllText(RepoFiles.Path("samples", "architectures", file)), Plugins);
 
         StringAssert.Contains(block.ToString(), expectedStructure);
     }

@@ -1,0 +1,216 @@
+using System.Text.Json;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Serialization;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx.Tensors;
+using OnnxBridge.Onnx.TestCases;
+using OnnxBridge.Runtime.Parity;
+using OnnxBridge.Runtime.Sessions;
+using OnnxBridge.Tests.Shared;
+using static TorchSharp.torch;
+using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace OnnxBridge.Core.Tests;
+
+/// <summary>
+/// Every tensor operation on <see cref="Value"/> against PyTorch itself: tests/Conformance/torch_ops.py
+/// (run with Debian's python3-torch 1.13) records PyTorch's outputs and input gradients for each
+/// case; here the same operation runs eagerly in TorchSharp (forward and gradients) and exported
+/// under ONNX Runtime at opsets 13, 17 and 21, each compared at the tolerances stated below.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class OpConformanceTests
+{
+    /// <summary>TorchSharp's eager forward vs PyTorch's: the same libtorch kernels, so tight.</summary>
+    private static readonly Tolerance Eager = new(1e-6, 1e-5);
+
+    /// <summary>Gradients: a backward pass more, summed in possibly different orders.</summary>
+    private static readonly Tolerance Gradient = new(1e-5, 1e-4);
+
+    /// <summary>ONNX Runtime's kernels vs PyTorch's (float32): other algorithms for exp, erf, reductions.</summary>
+    private static readonly Tolerance Runtime = new(1e-5, 1e-4);
+
+    private static readonly int[] Opsets = [13, 17, 21];
+
+    private static readonly Lazy<(string Folder, List<Case> Cases)> s_cases = new(Generate);
+
+    /// <summary>The op table: each op name of torch_ops.py as the same operation on Value.</summary>
+    private static readonly Dictionary<string, Func<Value[], JsonElement, Value>> Ops = new(StringComparer.Ordinal)
+    {
+        ["exp"] = (x, _) => x[0].Exp(),
+        ["log"] = (x, _) => x[0].Log(),
+        ["sqrt"] = (x, _) => x[0].Sqrt(),
+        ["rsqrt"] = (x, _) => x[0].Rsqrt(),
+        ["reciprocal"] = (x, _) => x[0].Reciprocal(),
+        ["erf"] = (x, _) => x[0].Erf(),
+        ["sin"] = (x, _) => x[0].Sin(),
+        ["cos"] = (x, _) => x[0].Cos(),
+        ["sigmoid"] = (x, _) => x[0].Sigmoid(),
+        ["tanh"] = (x, _) => x[0].Tanh(),
+        ["abs"] = (x, _) => x[0].Abs(),
+        ["neg"] = (x, _) => -x[0],
+        ["relu"] = (x, _) => x[0].Relu(),
+        ["pow_scalar"] = (x, a) => x[0].Pow(a.GetProperty("exponent").GetDouble()),
+        ["pow"] = (x, _) => x[0].Pow(x[1]),
+        ["clamp"] = (x, a) => x[0].Clamp(Optional(a, "min"), Optional(a, "max")),
+        ["add"] = (x, _) => x[0] + x[1],
+        ["sub"] = (x, _) => x[0] - x[1],
+        ["mul"] = (x, _) => x[0] * x[1],
+        ["div"] = (x, _) => x[0] / x[1],
+        ["minimum"] = (x, _) => x[0].Minimum(x[1]),
+        ["maximum"] = (x, _) => x[0].Maximum(x[1]),
+        ["gt"] = (x, _) => x[0] > x[1],
+        ["lt"] = (x, _) => x[0] < x[1],
+        ["ge"] = (x, _) => x[0] >= x[1],
+        ["le"] = (x, _) => x[0] <= x[1],
+        ["eq"] = (x, _) => x[0].Eq(x[1]),
+        ["logical_and"] = (x, _) => x[0] & x[1],
+        ["logical_or"] = (x, _) => x[0] | x[1],
+        ["logical_xor"] = (x, _) => x[0] ^ x[1],
+        ["logical_not"] = (x, _) => !x[0],
+        ["where"] = (x, _) => Values.Ops.Where(x[0], x[1], x[2]),
+        ["to"] = (x, a) => x[0].To(a.GetProperty("dtype").GetString() switch
+        {
+            "int64" => DataType.Int64,
+            "float32" => DataType.Float,
+            "bool" => DataType.Bool,
+            var other => throw new NotSupportedException(other),
+        }),
+        ["softmax"] = (x, a) => x[0].Softmax(Long(a, "dim")),
+        ["log_softmax"] = (x, a) => x[0].LogSoftmax(Long(a, "dim")),
+        ["softmin"] = (x, a) => x[0].Softmin(Long(a, "dim")),
+        ["sum_all"] = (x, _) => x[0].Sum(),
+        ["mean_all"] = (x, _) => x[0].Mean(),
+        ["sum"] = (x, a) => x[0].Sum(Longs(a, "dims"), Bool(a, "keepdim")),
+        ["mean"] = (x, a) => x[0].Mean(Longs(a, "dims"), Bool(a, "keepdim")),
+        ["amax"] = (x, a) => x[0].Amax(Longs(a, "dims"), Bool(a, "keepdim")),
+        ["amin"] = (x, a) => x[0].Amin(Longs(a, "dims"), Bool(a, "keepdim")),
+        ["prod"] = (x, a) => x[0].Prod(Long(a, "dim"), Bool(a, "keepdim")),
+        ["logsumexp"] = (x, a) => x[0].LogSumExp(Long(a, "dim"), Bool(a, "keepdim")),
+        ["argmax"] = (x, a) => x[0].ArgMax(Long(a, "dim"), Bool(a, "keepdim")),
+        ["argmin"] = (x, a) => x[0].ArgMin(Long(a, "dim"), Bool(a, "keepdim")),
+        ["matmul"] = (x, _) => x[0].MatMul(x[1]),
+        ["reshape"] = (x, a) => x[0].Reshape(Longs(a, "shape")),
+        ["flatten"] = (x, a) => x[0].Flatten(Long(a, "start"), Long(a, "end")),
+        ["transpose"] = (x, a) => x[0].Transpose(Long(a, "dim0"), Long(a, "dim1")),
+        ["permute"] = (x, a) => x[0].Permute(Longs(a, "dims")),
+        ["squeeze_all"] = (x, _) => x[0].Squeeze(),
+        ["squeeze"] = (x, a) => x[0].Squeeze(Long(a, "dim")),
+        ["unsqueeze"] = (x, a) => x[0].Unsqueeze(Long(a, "dim")),
+        ["cat"] = (x, a) => Values.Ops.Cat(x, Long(a, "dim")),
+        ["stack"] = (x, a) => Values.Ops.Stack(x, Long(a, "dim")),
+        ["split_sizes"] = (x, a) => WeightedCat(x[0].Split(Longs(a, "sizes"), Long(a, "dim")), Long(a, "dim")),
+        ["split_size"] = (x, a) => WeightedCat(x[0].Split(Long(a, "size"), Long(a, "dim")), Long(a, "dim")),
+        ["chunk"] = (x, a) => WeightedCat(x[0].Chunk(Long(a, "chunks"), Long(a, "dim")), Long(a, "dim")),
+        ["slice"] = (x, a) => x[0].Slice(Long(a, "dim"), Long(a, "start"), Long(a, "end"), Long(a, "step")),
+        ["narrow"] = (x, a) => x[0].Narrow(Long(a, "dim"), Long(a, "start"), Long(a, "length")),
+    };
+
+    [TestMethod]
+    public void TheGeneratorCoversEveryOpInTheTable()
+    {
+        var (_, cases) = s_cases.Value;
+
+        Assert.IsTrue(cases.Count >= 90, $"{cases.Count} cases");
+        CollectionAssert.AreEquivalent(Ops.Keys.ToList(), cases.Select(c => c.Op).Distinct().ToList(), "every op has cases, and every case's op is in the table");
+    }
+
+    [TestMethod]
+    public void EagerForwardAndGradients_MatchPyTorch()
+    {
+        var (folder, cases) = s_cases.Value;
+        var failures = new List<string>();
+        foreach (var c in cases)
+        {
+            using var scope = NewDisposeScope();
+            var record = Record(folder, c);
+            var inputs = Enumerable.Range(0, c.Inputs).Select(i => TensorConvert.ToTorch(record[$"input{i}"])).ToArray();
+            foreach (var input in inputs.Where(t => t.is_floating_point())) input.requires_grad_(true);
+            try
+            {
+                var output = Ops[c.Op]([.. inputs.Select(Value.Eager)], c.Args).Tensor;
+                Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Eager);
+                if (!c.Gradients) continue;
+                (output * TensorConvert.ToTorch(record["loss_weight"])).sum().backward();
+                for (int i = 0; i < inputs.Length; i++)
+                {
+                    if (record.TryGetValue($"grad_input{i}", out var expected))
+                        Check(failures, c.Name, $"gradient of input {i}", expected, TensorConvert.ToHost(inputs[i].grad!), Gradient);
+                }
+            }
+            catch (OnnxBridgeException e)
+            {
+                failures.Add($"{c.Name}: {e.Message}");
+            }
+        }
+        Assert.AreEqual(0, failures.Count, $"{failures.Count} of {cases.Count} cases differ from PyTorch:\n{string.Join("\n", failures)}");
+    }
+
+    [TestMethod]
+    public void ExportedUnderOnnxRuntime_AtOpsets13And17And21_MatchesPyTorch()
+    {
+        var (folder, cases) = s_cases.Value;
+        var failures = new List<string>();
+        foreach (var c in cases)
+        {
+            var record = Record(folder, c);
+            var inputs = Enumerable.Range(0, c.Inputs).Select(i => new NamedTensor($"input{i}", record[$"input{i}"])).ToList();
+            var block = new OpBlock(c.Inputs, x => Ops[c.Op](x, c.Args));
+            var specs = inputs.Select(i => new InputSpec(i.Name, i.Tensor.ElementType, [.. i.Tensor.Shape.Select(Dim.Known)])).ToArray();
+            foreach (var opset in Opsets)
+            {
+                try
+                {
+                    var model = OnnxExporter.Export(block, new ExportOptions(specs[0], specs[1..]) { Opset = opset });
+                    using var session = OnnxModelSession.Open(Google.Protobuf.MessageExtensions.ToByteArray(model));
+                    Check(failures, c.Name, $"opset {opset}", record["output"], session.Run(inputs)[0].Tensor, Runtime);
+                }
+                catch (OnnxBridgeException e)
+                {
+                    failures.Add($"{c.Name}, opset {opset}: {e.Message}");
+                }
+            }
+        }
+        Assert.AreEqual(0, failures.Count, $"{failures.Count} exports differ from PyTorch:\n{string.Join("\n", failures)}");
+    }
+
+    private static void Check(List<string> failures, string name, string what, HostTensor expected, HostTensor actual, Tolerance tolerance)
+    {
+        var parity = TensorComparer.Compare(name, expected, actual, tolerance);
+        if (!parity.Passed)
+            failures.Add($"{name}, {what}: {parity.Problem ?? $"{parity.Violations} elements outside {tolerance}, max |Δ| {parity.MaxAbsoluteError:0.0e+0}"}");
+    }
+
+    private static (string, List<Case>) Generate()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "onnxbridge-tests", "op-conformance-" + Guid.NewGuid().ToString("N"));
+        PythonTorch.Run(File.ReadAllText(RepoFiles.Path("tests", "Conformance", "torch_ops.py")), folder);
+        var cases = JsonSerializer.Deserialize<List<Case>>(File.ReadAllText(Path.Combine(folder, "cases.json")), new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
+        return (folder, cases);
+    }
+
+    private static Dictionary<string, HostTensor> Record(string folder, Case c) =>
+        StateDicts.Read(Path.Combine(folder, c.Name + ".pt")).ToDictionary(e => e.Key, e => e.Tensor, StringComparer.Ordinal);
+
+    private static Value WeightedCat(Value[] parts, long dim) => Values.Ops.Cat([.. parts.Select((p, i) => p * (i + 1))], dim);
+
+    private static long Long(JsonElement args, string name) => args.GetProperty(name).GetInt64();
+
+    private static long[] Longs(JsonElement args, string name) => [.. args.GetProperty(name).EnumerateArray().Select(e => e.GetInt64())];
+
+    private static bool Bool(JsonElement args, string name) => args.GetProperty(name).GetBoolean();
+
+    private static double? Optional(JsonElement args, string name) => args.TryGetProperty(name, out var v) ? v.GetDouble() : null;
+
+    private sealed record Case(string Name, string Op, JsonElement Args, int Inputs, bool Gradients);
+
+    /// <summary>One operation as a block with as many graph inputs as it takes.</summary>
+    private sealed class OpBlock(int inputs, Func<Value[], Value> op) : MultiInputBlock("Op")
+    {
+        public override int InputCount => inputs;
+
+        protected override Value Forward(IReadOnlyList<Value> values) => op([.. values]);
+    }
+}
