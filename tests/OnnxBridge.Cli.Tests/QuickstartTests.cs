@@ -24,6 +24,8 @@ public sealed class QuickstartTests
         var lastSet = OnnxTestCase.Read(Path.Combine(temp.Path, "bundles", "mlp")).DataSets[2];
         Assert.AreEqual("[64, 20]", HostTensor.FormatShape(lastSet.Inputs[0].Tensor.Shape));
         OnnxChecker.AssertValid(Path.Combine(temp.Path, "models", "mlp.onnx"));
+        // One export: the bundle holds the very model written to models/ (the old flow exported twice).
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(temp.Path, "models", "mlp.onnx")), File.ReadAllBytes(Path.Combine(temp.Path, "bundles", "mlp", "model.onnx")));
     }
 
     [TestMethod]
