@@ -1,9 +1,7 @@
 using System.Text.Json;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Export;
-using OnnxBridge.Core.Serialization;
 using OnnxBridge.Core.Values;
-using OnnxBridge.Onnx.Tensors;
 using OnnxBridge.Onnx.TestCases;
 using OnnxBridge.Runtime.Parity;
 using OnnxBridge.Runtime.Sessions;
@@ -34,7 +32,7 @@ public sealed class OpConformanceTests
 
     private static readonly int[] Opsets = [13, 17, 21];
 
-    private static readonly Lazy<(string Folder, List<Case> Cases)> s_cases = new(Generate);
+    private static readonly Lazy<PyTorchCases<Case>> s_cases = new(() => PyTorchCases<Case>.Generate("torch_ops.py"));
 
     /// <summary>The op table: each op name of torch_ops.py as the same operation on Value.</summary>
     private static readonly Dictionary<string, Func<Value[], JsonElement, Value>> Ops = new(StringComparer.Ordinal)
@@ -111,7 +109,7 @@ public sealed class OpConformanceTests
     [TestMethod]
     public void TheGeneratorCoversEveryOpInTheTable()
     {
-        var (_, cases) = s_cases.Value;
+        var cases = s_cases.Value.Cases;
 
         Assert.IsTrue(cases.Count >= 90, $"{cases.Count} cases");
         CollectionAssert.AreEquivalent(Ops.Keys.ToList(), cases.Select(c => c.Op).Distinct().ToList(), "every op has cases, and every case's op is in the table");
@@ -120,24 +118,24 @@ public sealed class OpConformanceTests
     [TestMethod]
     public void EagerForwardAndGradients_MatchPyTorch()
     {
-        var (folder, cases) = s_cases.Value;
+        var cases = s_cases.Value.Cases;
         var failures = new List<string>();
         foreach (var c in cases)
         {
             using var scope = NewDisposeScope();
-            var record = Record(folder, c);
+            var record = s_cases.Value.Record(c.Name);
             var inputs = Enumerable.Range(0, c.Inputs).Select(i => TensorConvert.ToTorch(record[$"input{i}"])).ToArray();
             foreach (var input in inputs.Where(t => t.is_floating_point())) input.requires_grad_(true);
             try
             {
                 var output = Ops[c.Op]([.. inputs.Select(Value.Eager)], c.Args).Tensor;
-                Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Eager);
+                Conformance.Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Eager);
                 if (!c.Gradients) continue;
                 (output * TensorConvert.ToTorch(record["loss_weight"])).sum().backward();
                 for (int i = 0; i < inputs.Length; i++)
                 {
                     if (record.TryGetValue($"grad_input{i}", out var expected))
-                        Check(failures, c.Name, $"gradient of input {i}", expected, TensorConvert.ToHost(inputs[i].grad!), Gradient);
+                        Conformance.Check(failures, c.Name, $"gradient of input {i}", expected, TensorConvert.ToHost(inputs[i].grad!), Gradient);
                 }
             }
             catch (OnnxBridgeException e)
@@ -149,13 +147,14 @@ public sealed class OpConformanceTests
     }
 
     [TestMethod]
-    public void ExportedUnderOnnxRuntime_AtOpsets13And17And21_MatchesPyTorch()
+    public void ExportedUnderOnnxRuntime_AtOpsets13And17And21_MatchesPyTorch_AndPassesOnnxsCheckerAt17()
     {
-        var (folder, cases) = s_cases.Value;
+        using var checkedModels = new TempFolder();
+        var cases = s_cases.Value.Cases;
         var failures = new List<string>();
         foreach (var c in cases)
         {
-            var record = Record(folder, c);
+            var record = s_cases.Value.Record(c.Name);
             var inputs = Enumerable.Range(0, c.Inputs).Select(i => new NamedTensor($"input{i}", record[$"input{i}"])).ToList();
             var block = new OpBlock(c.Inputs, x => Ops[c.Op](x, c.Args));
             var specs = inputs.Select(i => new InputSpec(i.Name, i.Tensor.ElementType, [.. i.Tensor.Shape.Select(Dim.Known)])).ToArray();
@@ -164,8 +163,10 @@ public sealed class OpConformanceTests
                 try
                 {
                     var model = OnnxExporter.Export(block, new ExportOptions(specs[0], specs[1..]) { Opset = opset });
-                    using var session = OnnxModelSession.Open(Google.Protobuf.MessageExtensions.ToByteArray(model));
-                    Check(failures, c.Name, $"opset {opset}", record["output"], session.Run(inputs)[0].Tensor, Runtime);
+                    var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
+                    if (opset == ExportOptions.DefaultOpset) File.WriteAllBytes(checkedModels.File(c.Name + ".onnx"), bytes);
+                    using var session = OnnxModelSession.Open(bytes);
+                    Conformance.Check(failures, c.Name, $"opset {opset}", record["output"], session.Run(inputs)[0].Tensor, Runtime);
                 }
                 catch (OnnxBridgeException e)
                 {
@@ -174,25 +175,8 @@ public sealed class OpConformanceTests
             }
         }
         Assert.AreEqual(0, failures.Count, $"{failures.Count} exports differ from PyTorch:\n{string.Join("\n", failures)}");
+        OnnxChecker.AssertValid(Directory.GetFiles(checkedModels.Path, "*.onnx"));
     }
-
-    private static void Check(List<string> failures, string name, string what, HostTensor expected, HostTensor actual, Tolerance tolerance)
-    {
-        var parity = TensorComparer.Compare(name, expected, actual, tolerance);
-        if (!parity.Passed)
-            failures.Add($"{name}, {what}: {parity.Problem ?? $"{parity.Violations} elements outside {tolerance}, max |Δ| {parity.MaxAbsoluteError:0.0e+0}"}");
-    }
-
-    private static (string, List<Case>) Generate()
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "onnxbridge-tests", "op-conformance-" + Guid.NewGuid().ToString("N"));
-        PythonTorch.Run(File.ReadAllText(RepoFiles.Path("tests", "Conformance", "torch_ops.py")), folder);
-        var cases = JsonSerializer.Deserialize<List<Case>>(File.ReadAllText(Path.Combine(folder, "cases.json")), new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
-        return (folder, cases);
-    }
-
-    private static Dictionary<string, HostTensor> Record(string folder, Case c) =>
-        StateDicts.Read(Path.Combine(folder, c.Name + ".pt")).ToDictionary(e => e.Key, e => e.Tensor, StringComparer.Ordinal);
 
     private static Value WeightedCat(Value[] parts, long dim) => Values.Ops.Cat([.. parts.Select((p, i) => p * (i + 1))], dim);
 

@@ -50,6 +50,27 @@ public static class ArchitectureJson
         ["Dropout"] = typeof(Dropout),
         ["BatchNorm"] = typeof(BatchNorm),
         ["Normalization"] = typeof(Normalization),
+        ["Identity"] = typeof(Identity),
+        ["Sigmoid"] = typeof(Sigmoid),
+        ["Tanh"] = typeof(Tanh),
+        ["LeakyReLU"] = typeof(LeakyReLU),
+        ["PReLU"] = typeof(PReLU),
+        ["ELU"] = typeof(ELU),
+        ["SELU"] = typeof(SELU),
+        ["CELU"] = typeof(CELU),
+        ["GELU"] = typeof(GELU),
+        ["SiLU"] = typeof(SiLU),
+        ["Mish"] = typeof(Mish),
+        ["Hardtanh"] = typeof(Hardtanh),
+        ["ReLU6"] = typeof(ReLU6),
+        ["Hardsigmoid"] = typeof(Hardsigmoid),
+        ["Hardswish"] = typeof(Hardswish),
+        ["Softplus"] = typeof(Softplus),
+        ["Softsign"] = typeof(Softsign),
+        ["Softmax"] = typeof(Softmax),
+        ["LogSoftmax"] = typeof(LogSoftmax),
+        ["Softmin"] = typeof(Softmin),
+        ["GLU"] = typeof(GLU),
     };
 
     /// <summary>Describes <paramref name="root"/> as JSON.</summary>
@@ -284,6 +305,7 @@ public static class ArchitectureJson
                 _ when type == typeof(BatchNorm) => Sum(ParameterBudget.Product([4, Arg("numFeatures") ?? 0]), 1),
                 // mean and std.
                 _ when type == typeof(Normalization) => ParameterBudget.Product([2, Arg("numFeatures") ?? 0]),
+                _ when type == typeof(PReLU) => Arg("numParameters") ?? 1,
                 _ => 0,
             };
             var args = string.Join(", ", parameters.Where(p => values[Array.IndexOf(parameters, p)] is long or bool).Select(p => $"{p.Name}={values[Array.IndexOf(parameters, p)]}"));

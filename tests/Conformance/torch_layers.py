@@ -1,0 +1,134 @@
+"""PyTorch's own answers for OnnxBridge's layers.
+
+Run by the C# conformance tests with Debian's python3-torch (1.13). For every case below it builds
+the torch.nn module with a fixed seed, in eval mode, and writes CASE.pt: the module's state dict
+under "state.<key>", the input ("input"), PyTorch's output ("output"), and the gradients of
+sum(output * loss_weight) with respect to the input ("grad.input") and every parameter
+("grad.<key>"). cases.json lists name, layer, args. The C# side builds the same layer from the
+same arguments (LayerConformanceTests), strict-loads the state dict and compares.
+
+usage: torch_layers.py OUT_DIR
+"""
+import json
+import os
+import sys
+
+import torch
+from torch import nn
+
+OUT = sys.argv[1]
+os.makedirs(OUT, exist_ok=True)
+
+# layer name -> torch constructor from the case's args (PyTorch's own argument names)
+LAYERS = {
+    "Identity": lambda a: nn.Identity(),
+    "ReLU": lambda a: nn.ReLU(),
+    "Sigmoid": lambda a: nn.Sigmoid(),
+    "Tanh": lambda a: nn.Tanh(),
+    "LeakyReLU": lambda a: nn.LeakyReLU(**a),
+    "PReLU": lambda a: nn.PReLU(**a),
+    "ELU": lambda a: nn.ELU(**a),
+    "SELU": lambda a: nn.SELU(),
+    "CELU": lambda a: nn.CELU(**a),
+    "GELU": lambda a: nn.GELU(**a),
+    "SiLU": lambda a: nn.SiLU(),
+    "Mish": lambda a: nn.Mish(),
+    "Hardtanh": lambda a: nn.Hardtanh(**a),
+    "ReLU6": lambda a: nn.ReLU6(),
+    "Hardsigmoid": lambda a: nn.Hardsigmoid(),
+    "Hardswish": lambda a: nn.Hardswish(),
+    "Softplus": lambda a: nn.Softplus(**a),
+    "Softsign": lambda a: nn.Softsign(),
+    "Softmax": lambda a: nn.Softmax(**a),
+    "LogSoftmax": lambda a: nn.LogSoftmax(**a),
+    "Softmin": lambda a: nn.Softmin(**a),
+    "GLU": lambda a: nn.GLU(**a),
+    "Linear": lambda a: nn.Linear(**a),
+    "LazyLinear": lambda a: nn.LazyLinear(**a),
+    "Conv2d": lambda a: nn.Conv2d(**a),
+    "MaxPool2d": lambda a: nn.MaxPool2d(**a),
+    "BatchNorm1d": lambda a: nn.BatchNorm1d(**a),
+    "BatchNorm2d": lambda a: nn.BatchNorm2d(**a),
+    "Flatten": lambda a: nn.Flatten(),
+    "Dropout": lambda a: nn.Dropout(**a),
+}
+
+# (name, layer, args, input shape, input scale)
+CASES = [
+    ("identity", "Identity", {}, [3, 4], 1),
+    ("relu", "ReLU", {}, [3, 4], 1),
+    ("sigmoid", "Sigmoid", {}, [3, 4], 3),
+    ("tanh", "Tanh", {}, [2, 3, 4], 2),
+    ("leaky_relu_default", "LeakyReLU", {}, [3, 4], 1),
+    ("leaky_relu_0_2", "LeakyReLU", {"negative_slope": 0.2}, [2, 3, 4], 1),
+    ("prelu_shared", "PReLU", {}, [3, 4], 1),
+    ("prelu_per_channel", "PReLU", {"num_parameters": 3, "init": 0.1}, [2, 3, 4, 4], 1),
+    ("prelu_per_feature", "PReLU", {"num_parameters": 5}, [4, 5], 1),
+    ("elu", "ELU", {}, [3, 4], 2),
+    ("elu_alpha", "ELU", {"alpha": 0.5}, [3, 4], 2),
+    ("selu", "SELU", {}, [3, 4], 2),
+    ("celu", "CELU", {"alpha": 2.0}, [3, 4], 2),
+    ("gelu_exact", "GELU", {}, [3, 4], 3),
+    ("gelu_tanh", "GELU", {"approximate": "tanh"}, [3, 4], 3),
+    ("silu", "SiLU", {}, [3, 4], 3),
+    ("mish", "Mish", {}, [3, 4], 3),
+    ("hardtanh", "Hardtanh", {}, [3, 4], 2),
+    ("hardtanh_range", "Hardtanh", {"min_val": -0.5, "max_val": 2.0}, [3, 4], 2),
+    ("relu6", "ReLU6", {}, [3, 4], 5),
+    ("hardsigmoid", "Hardsigmoid", {}, [3, 4], 4),
+    ("hardswish", "Hardswish", {}, [3, 4], 4),
+    ("softplus", "Softplus", {}, [3, 4], 3),
+    ("softplus_beta_threshold", "Softplus", {"beta": 2.0, "threshold": 5.0}, [4, 5], 4),
+    ("softsign", "Softsign", {}, [3, 4], 3),
+    ("softmax_dim1", "Softmax", {"dim": 1}, [3, 5], 2),
+    ("softmax_last", "Softmax", {"dim": -1}, [2, 3, 4], 2),
+    ("log_softmax", "LogSoftmax", {"dim": 1}, [3, 5], 2),
+    ("softmin", "Softmin", {"dim": -1}, [3, 5], 2),
+    ("glu_last", "GLU", {}, [3, 6], 1),
+    ("glu_dim1", "GLU", {"dim": 1}, [2, 4, 3], 1),
+    ("linear", "Linear", {"in_features": 6, "out_features": 4}, [3, 6], 1),
+    ("linear_no_bias", "Linear", {"in_features": 6, "out_features": 4, "bias": False}, [3, 6], 1),
+    ("linear_3d_input", "Linear", {"in_features": 5, "out_features": 2}, [2, 3, 5], 1),
+    ("lazy_linear", "LazyLinear", {"out_features": 3}, [4, 7], 1),
+    ("conv2d", "Conv2d", {"in_channels": 3, "out_channels": 4, "kernel_size": 3}, [2, 3, 6, 6], 1),
+    ("conv2d_stride_padding", "Conv2d", {"in_channels": 2, "out_channels": 3, "kernel_size": 3, "stride": 2, "padding": 1}, [1, 2, 7, 7], 1),
+    ("maxpool2d", "MaxPool2d", {"kernel_size": 2}, [2, 3, 6, 6], 1),
+    ("maxpool2d_stride", "MaxPool2d", {"kernel_size": 3, "stride": 2}, [1, 2, 7, 7], 1),
+    ("batchnorm1d", "BatchNorm1d", {"num_features": 5}, [4, 5], 1),
+    ("batchnorm2d", "BatchNorm2d", {"num_features": 3}, [2, 3, 4, 4], 1),
+    ("flatten", "Flatten", {}, [2, 3, 4], 1),
+    ("dropout_eval", "Dropout", {"p": 0.5}, [3, 4], 1),
+]
+
+manifest = []
+for index, (name, layer, args, shape, scale) in enumerate(CASES):
+    torch.manual_seed(2000 + index)
+    module = LAYERS[layer](args)
+    x = torch.randn(*shape) * scale
+    if layer == "LazyLinear":
+        module(x)  # materializes from the first input, as in PyTorch
+    with torch.no_grad():
+        # Trained-looking statistics and affine parameters, so normalization is not the identity.
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+            module.weight.uniform_(0.5, 1.5)
+            module.bias.uniform_(-0.5, 0.5)
+    module.eval()
+    x.requires_grad_(True)
+    output = module(x)
+    weight = torch.randn(output.shape)
+    (output * weight).sum().backward()
+    record = {"state." + k: v.detach().clone() for k, v in module.state_dict().items()}
+    record["input"] = x.detach()
+    record["output"] = output.detach()
+    record["loss_weight"] = weight
+    record["grad.input"] = x.grad
+    for k, p in module.named_parameters():
+        record["grad." + k] = p.grad
+    torch.save(record, os.path.join(OUT, name + ".pt"))
+    manifest.append({"name": name, "layer": layer, "args": args})
+
+with open(os.path.join(OUT, "cases.json"), "w") as f:
+    json.dump(manifest, f, indent=1)
+print(len(manifest))

@@ -1,0 +1,158 @@
+using System.Text.Json;
+using OnnxBridge.Core.Blocks;
+using OnnxBridge.Core.Export;
+using OnnxBridge.Core.Layers;
+using OnnxBridge.Core.Serialization;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx.TestCases;
+using OnnxBridge.Runtime.Parity;
+using OnnxBridge.Runtime.Sessions;
+using OnnxBridge.Tests.Shared;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Tests;
+
+/// <summary>
+/// Every layer against the torch.nn module of the same name: tests/Conformance/torch_layers.py
+/// (Debian's python3-torch 1.13) records each module's state dict, input, output and the gradients
+/// of a fixed loss; here the same layer, built from the same arguments, strict-loads that state
+/// dict (so the keys are PyTorch's), runs eagerly (forward and gradients of the input and every
+/// parameter) and exported under ONNX Runtime at opsets 13, 17 and 21.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class LayerConformanceTests
+{
+    private static readonly Tolerance Eager = new(1e-6, 1e-5);
+    private static readonly Tolerance Gradient = new(1e-5, 1e-4);
+    private static readonly Tolerance Runtime = new(1e-5, 1e-4);
+    private static readonly int[] Opsets = [13, 17, 21];
+
+    private static readonly Lazy<PyTorchCases<Case>> s_cases = new(() => PyTorchCases<Case>.Generate("torch_layers.py"));
+
+    /// <summary>The layer table: each torch.nn module of torch_layers.py built from PyTorch's own arguments.</summary>
+    private static readonly Dictionary<string, Func<JsonElement, Block>> Layers = new(StringComparer.Ordinal)
+    {
+        ["Identity"] = _ => new Identity(),
+        ["ReLU"] = _ => new ReLU(),
+        ["Sigmoid"] = _ => new Sigmoid(),
+        ["Tanh"] = _ => new Tanh(),
+        ["LeakyReLU"] = a => new LeakyReLU(Double(a, "negative_slope") ?? 0.01),
+        ["PReLU"] = a => new PReLU(Long(a, "num_parameters") ?? 1, Double(a, "init") ?? 0.25),
+        ["ELU"] = a => new ELU(Double(a, "alpha") ?? 1.0),
+        ["SELU"] = _ => new SELU(),
+        ["CELU"] = a => new CELU(Double(a, "alpha") ?? 1.0),
+        ["GELU"] = a => new GELU(String(a, "approximate") ?? "none"),
+        ["SiLU"] = _ => new SiLU(),
+        ["Mish"] = _ => new Mish(),
+        ["Hardtanh"] = a => new Hardtanh(Double(a, "min_val") ?? -1.0, Double(a, "max_val") ?? 1.0),
+        ["ReLU6"] = _ => new ReLU6(),
+        ["Hardsigmoid"] = _ => new Hardsigmoid(),
+        ["Hardswish"] = _ => new Hardswish(),
+        ["Softplus"] = a => new Softplus(Double(a, "beta") ?? 1.0, Double(a, "threshold") ?? 20.0),
+        ["Softsign"] = _ => new Softsign(),
+        ["Softmax"] = a => new Softmax(Long(a, "dim")!.Value),
+        ["LogSoftmax"] = a => new LogSoftmax(Long(a, "dim")!.Value),
+        ["Softmin"] = a => new Softmin(Long(a, "dim")!.Value),
+        ["GLU"] = a => new GLU(Long(a, "dim") ?? -1),
+        ["Linear"] = a => new Linear(Long(a, "in_features"), Long(a, "out_features")!.Value, Bool(a, "bias") ?? true),
+        ["LazyLinear"] = a => new Linear(Long(a, "out_features")!.Value, Bool(a, "bias") ?? true),
+        ["Conv2d"] = a => new Conv2d(Long(a, "in_channels"), Long(a, "out_channels")!.Value, Long(a, "kernel_size")!.Value, Long(a, "stride") ?? 1, Long(a, "padding") ?? 0, Bool(a, "bias") ?? true),
+        ["MaxPool2d"] = a => new MaxPool2d(Long(a, "kernel_size")!.Value, Long(a, "stride")),
+        ["BatchNorm1d"] = a => new BatchNorm(Long(a, "num_features")!.Value, 2),
+        ["BatchNorm2d"] = a => new BatchNorm(Long(a, "num_features")!.Value, 4),
+        ["Flatten"] = _ => new Flatten(),
+        ["Dropout"] = a => new Dropout(Double(a, "p") ?? 0.5),
+    };
+
+    [TestMethod]
+    public void TheGeneratorCoversEveryLayerInTheTable()
+    {
+        var cases = s_cases.Value.Cases;
+
+        Assert.IsTrue(cases.Count >= 40, $"{cases.Count} cases");
+        CollectionAssert.AreEquivalent(Layers.Keys.ToList(), cases.Select(c => c.Layer).Distinct().ToList(), "every layer has cases, and every case's layer is in the table");
+    }
+
+    [TestMethod]
+    public void StrictLoadOfPyTorchsStateDict_EagerForwardAndGradients_MatchPyTorch()
+    {
+        var failures = new List<string>();
+        foreach (var c in s_cases.Value.Cases)
+        {
+            using var scope = NewDisposeScope();
+            try
+            {
+                var (block, record) = Load(c);
+                var input = TensorConvert.ToTorch(record["input"]).requires_grad_(true);
+                var output = block.forward(input);
+                Conformance.Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Eager);
+                (output * TensorConvert.ToTorch(record["loss_weight"])).sum().backward();
+                Conformance.Check(failures, c.Name, "gradient of the input", record["grad.input"], TensorConvert.ToHost(input.grad!), Gradient);
+                foreach (var (key, parameter) in block.named_parameters())
+                {
+                    if (record.TryGetValue("grad." + key, out var expected))
+                        Conformance.Check(failures, c.Name, $"gradient of {key}", expected, TensorConvert.ToHost(parameter.grad!), Gradient);
+                    else
+                        failures.Add($"{c.Name}: parameter '{key}' has no gradient in PyTorch's record (PyTorch has no such parameter)");
+                }
+            }
+            catch (OnnxBridgeException e)
+            {
+                failures.Add($"{c.Name}: {e.Message}");
+            }
+        }
+        Assert.AreEqual(0, failures.Count, $"{failures.Count} differences from PyTorch:\n{string.Join("\n", failures)}");
+    }
+
+    [TestMethod]
+    public void ExportedUnderOnnxRuntime_AtOpsets13And17And21_MatchesPyTorch_AndPassesOnnxsCheckerAt17()
+    {
+        using var checkedModels = new TempFolder();
+        var failures = new List<string>();
+        foreach (var c in s_cases.Value.Cases)
+        {
+            try
+            {
+                var (block, record) = Load(c);
+                var input = new NamedTensor("input", record["input"]);
+                var spec = new InputSpec("input", input.Tensor.ElementType, [.. input.Tensor.Shape.Select(Dim.Known)]);
+                foreach (var opset in Opsets)
+                {
+                    var model = OnnxExporter.Export(block, new ExportOptions(spec) { Opset = opset });
+                    var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
+                    if (opset == ExportOptions.DefaultOpset) File.WriteAllBytes(checkedModels.File(c.Name + ".onnx"), bytes);
+                    using var session = OnnxModelSession.Open(bytes);
+                    Conformance.Check(failures, c.Name, $"opset {opset}", record["output"], session.Run([input])[0].Tensor, Runtime);
+                }
+            }
+            catch (OnnxBridgeException e)
+            {
+                failures.Add($"{c.Name}: {e.Message}");
+            }
+        }
+        Assert.AreEqual(0, failures.Count, $"{failures.Count} differences from PyTorch:\n{string.Join("\n", failures)}");
+        OnnxChecker.AssertValid(Directory.GetFiles(checkedModels.Path, "*.onnx"));
+    }
+
+    /// <summary>Our layer for the case, with PyTorch's state dict loaded strictly, in eval mode.</summary>
+    private static (Block Block, Dictionary<string, Onnx.Tensors.HostTensor> Record) Load(Case c)
+    {
+        var record = s_cases.Value.Record(c.Name);
+        var block = Layers[c.Layer](c.Args);
+        var state = record.Where(e => e.Key.StartsWith("state.", StringComparison.Ordinal)).Select(e => (e.Key["state.".Length..], e.Value)).ToList();
+        StateDicts.Load(block, state, $"PyTorch's {c.Layer} state dict");
+        block.eval();
+        return (block, record);
+    }
+
+    private static long? Long(JsonElement args, string name) => args.TryGetProperty(name, out var v) ? v.GetInt64() : null;
+
+    private static double? Double(JsonElement args, string name) => args.TryGetProperty(name, out var v) ? v.GetDouble() : null;
+
+    private static bool? Bool(JsonElement args, string name) => args.TryGetProperty(name, out var v) ? v.GetBoolean() : null;
+
+    private static string? String(JsonElement args, string name) => args.TryGetProperty(name, out var v) ? v.GetString() : null;
+
+    private sealed record Case(string Name, string Layer, JsonElement Args);
+}
