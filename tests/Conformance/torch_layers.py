@@ -51,9 +51,15 @@ LAYERS = {
     "BatchNorm2d": lambda a: nn.BatchNorm2d(**a),
     "Flatten": lambda a: nn.Flatten(),
     "Dropout": lambda a: nn.Dropout(**a),
+    "LayerNorm": lambda a: nn.LayerNorm(**a),
+    "GroupNorm": lambda a: nn.GroupNorm(**a),
+    "InstanceNorm1d": lambda a: nn.InstanceNorm1d(**a),
+    "InstanceNorm2d": lambda a: nn.InstanceNorm2d(**a),
+    "Embedding": lambda a: nn.Embedding(**a),
 }
 
-# (name, layer, args, input shape, input scale)
+# (name, layer, args, input shape, input scale); a shape {"indices": shape, "high": n} gives int64
+# indices in [0, n) instead of Gaussian values.
 CASES = [
     ("identity", "Identity", {}, [3, 4], 1),
     ("relu", "ReLU", {}, [3, 4], 1),
@@ -98,13 +104,25 @@ CASES = [
     ("batchnorm2d", "BatchNorm2d", {"num_features": 3}, [2, 3, 4, 4], 1),
     ("flatten", "Flatten", {}, [2, 3, 4], 1),
     ("dropout_eval", "Dropout", {"p": 0.5}, [3, 4], 1),
+    ("layernorm_last", "LayerNorm", {"normalized_shape": 6}, [3, 6], 2),
+    ("layernorm_two_dims", "LayerNorm", {"normalized_shape": [3, 4]}, [2, 3, 4], 2),
+    ("layernorm_no_affine", "LayerNorm", {"normalized_shape": [5], "elementwise_affine": False}, [2, 3, 5], 2),
+    ("layernorm_eps", "LayerNorm", {"normalized_shape": 4, "eps": 1e-3}, [3, 4], 0.1),
+    ("groupnorm", "GroupNorm", {"num_groups": 2, "num_channels": 6}, [2, 6, 3, 3], 2),
+    ("groupnorm_1d", "GroupNorm", {"num_groups": 3, "num_channels": 3}, [2, 3, 5], 2),
+    ("groupnorm_no_affine", "GroupNorm", {"num_groups": 1, "num_channels": 4, "affine": False}, [2, 4, 3], 2),
+    ("instancenorm1d", "InstanceNorm1d", {"num_features": 3}, [2, 3, 6], 2),
+    ("instancenorm2d_affine", "InstanceNorm2d", {"num_features": 3, "affine": True}, [2, 3, 4, 4], 2),
+    ("embedding", "Embedding", {"num_embeddings": 10, "embedding_dim": 4}, {"indices": [3, 5], "high": 10}, 1),
+    ("embedding_padding", "Embedding", {"num_embeddings": 6, "embedding_dim": 3, "padding_idx": 0}, {"indices": [4, 6], "high": 6}, 1),
+    ("embedding_1d", "Embedding", {"num_embeddings": 8, "embedding_dim": 5, "padding_idx": -1}, {"indices": [7], "high": 8}, 1),
 ]
 
 manifest = []
 for index, (name, layer, args, shape, scale) in enumerate(CASES):
     torch.manual_seed(2000 + index)
     module = LAYERS[layer](args)
-    x = torch.randn(*shape) * scale
+    x = torch.randint(0, shape["high"], shape["indices"]) if isinstance(shape, dict) else torch.randn(*shape) * scale
     if layer == "LazyLinear":
         module(x)  # materializes from the first input, as in PyTorch
     with torch.no_grad():
@@ -112,10 +130,12 @@ for index, (name, layer, args, shape, scale) in enumerate(CASES):
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
             module.running_mean.uniform_(-1, 1)
             module.running_var.uniform_(0.5, 2)
-            module.weight.uniform_(0.5, 1.5)
-            module.bias.uniform_(-0.5, 0.5)
+        if isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm)):
+            if getattr(module, "weight", None) is not None:
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
     module.eval()
-    x.requires_grad_(True)
+    x.requires_grad_(x.is_floating_point())
     output = module(x)
     weight = torch.randn(output.shape)
     (output * weight).sum().backward()
@@ -123,7 +143,8 @@ for index, (name, layer, args, shape, scale) in enumerate(CASES):
     record["input"] = x.detach()
     record["output"] = output.detach()
     record["loss_weight"] = weight
-    record["grad.input"] = x.grad
+    if x.grad is not None:
+        record["grad.input"] = x.grad
     for k, p in module.named_parameters():
         record["grad." + k] = p.grad
     torch.save(record, os.path.join(OUT, name + ".pt"))

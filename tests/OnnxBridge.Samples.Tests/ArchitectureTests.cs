@@ -74,6 +74,23 @@ public sealed class ArchitectureTests
     }
 
     [TestMethod]
+    public void EveryBuiltInLayer_RoundTripsThroughAnArchitectureFile_WithItsArguments()
+    {
+        var net = new Sequential(
+            new Embedding(10, 6, paddingIdx: 2), new LayerNorm([6], eps: 1e-3), new GELU("tanh"), new Linear(6, 8), new LeakyReLU(0.2), new PReLU(),
+            new ELU(0.5), new SELU(), new CELU(2), new SiLU(), new Mish(), new Hardtanh(-2, 3), new ReLU6(), new Hardsigmoid(), new Hardswish(),
+            new Softplus(2, 10), new Softsign(), new Sigmoid(), new Tanh(), new Identity(), new GLU(-1), new Softmin(-1), new LogSoftmax(-1), new Softmax(1),
+            new Unflatten(4, 1, 1), new GroupNorm(2, 4, affine: false), new InstanceNorm(4, 4, affine: true));
+
+        var rebuilt = ArchitectureJson.FromJson(ArchitectureJson.ToJson(net));
+
+        Assert.AreEqual(net.ToString(), rebuilt.ToString());
+        CollectionAssert.AreEqual(net.state_dict().Keys.ToList(), rebuilt.state_dict().Keys.ToList());
+        StringAssert.Contains(net.ToString(), "(1): LayerNorm((6,), eps=0.001, elementwise_affine=True)");
+        StringAssert.Contains(net.ToString(), "(0): Embedding(10, 6, padding_idx=2)");
+    }
+
+    [TestMethod]
     public void DeferredLinear_IsWrittenWithANullInputSize()
     {
         var json = ArchitectureJson.ToJson(ChapterNetworks.FirstNet());

@@ -71,6 +71,10 @@ public static class ArchitectureJson
         ["LogSoftmax"] = typeof(LogSoftmax),
         ["Softmin"] = typeof(Softmin),
         ["GLU"] = typeof(GLU),
+        ["LayerNorm"] = typeof(LayerNorm),
+        ["GroupNorm"] = typeof(GroupNorm),
+        ["InstanceNorm"] = typeof(InstanceNorm),
+        ["Embedding"] = typeof(Embedding),
     };
 
     /// <summary>Describes <paramref name="root"/> as JSON.</summary>
@@ -140,9 +144,10 @@ public static class ArchitectureJson
         return node;
     }
 
-    private static JsonValue? ToJson(object? value) => value switch
+    private static JsonNode? ToJson(object? value) => value switch
     {
         null => null,
+        long[] sizes => new JsonArray([.. sizes.Select(v => (JsonNode)JsonValue.Create(v))]),
         long l => JsonValue.Create(l),
         int i => JsonValue.Create(i),
         double d => JsonValue.Create(d),
@@ -188,7 +193,7 @@ public static class ArchitectureJson
     private static bool IsScalar(Type type)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
-        return t == typeof(long) || t == typeof(int) || t == typeof(double) || t == typeof(float) || t == typeof(bool) || t == typeof(string);
+        return t == typeof(long) || t == typeof(int) || t == typeof(double) || t == typeof(float) || t == typeof(bool) || t == typeof(string) || t == typeof(long[]);
     }
 
     private static string Show(string path) => path.Length == 0 ? "<root>" : path;
@@ -285,7 +290,7 @@ public static class ArchitectureJson
         /// </summary>
         private void ChargeLayer(Type type, ParameterInfo[] parameters, object?[] values, string path)
         {
-            if (values.Any(v => v is long and < 0)) return; // the layer's constructor refuses it, naming the argument
+            if (values.Any(v => v is long and < 0 || v is long[] a && a.Any(d => d < 0))) return; // the layer's constructor refuses it, naming the argument
             long? Arg(string name) => values[Array.FindIndex(parameters, p => p.Name == name)] switch
             {
                 long l => l,
@@ -306,6 +311,11 @@ public static class ArchitectureJson
                 // mean and std.
                 _ when type == typeof(Normalization) => ParameterBudget.Product([2, Arg("numFeatures") ?? 0]),
                 _ when type == typeof(PReLU) => Arg("numParameters") ?? 1,
+                _ when type == typeof(LayerNorm) => values.OfType<long[]>().FirstOrDefault() is { } shape
+                    ? ParameterBudget.Product([2, .. shape]) : ParameterBudget.Product([2, Arg("normalizedShape") ?? 0]),
+                _ when type == typeof(GroupNorm) => ParameterBudget.Product([2, Arg("numChannels") ?? 0]),
+                _ when type == typeof(InstanceNorm) => ParameterBudget.Product([2, Arg("numFeatures") ?? 0]),
+                _ when type == typeof(Embedding) => ParameterBudget.Product([Arg("numEmbeddings") ?? 0, Arg("embeddingDim") ?? 0]),
                 _ => 0,
             };
             var args = string.Join(", ", parameters.Where(p => values[Array.IndexOf(parameters, p)] is long or bool).Select(p => $"{p.Name}={values[Array.IndexOf(parameters, p)]}"));
@@ -317,14 +327,15 @@ public static class ArchitectureJson
             var type = Nullable.GetUnderlyingType(target) ?? target;
             try
             {
-                return type == typeof(long) ? value.GetValue<long>()
+                return type == typeof(long[]) ? value.AsArray().Select(v => v!.GetValue<long>()).ToArray()
+                    : type == typeof(long) ? value.GetValue<long>()
                     : type == typeof(int) ? value.GetValue<int>()
                     : type == typeof(double) ? value.GetValue<double>()
                     : type == typeof(float) ? value.GetValue<float>()
                     : type == typeof(bool) ? value.GetValue<bool>()
                     : value.GetValue<string>();
             }
-            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
             {
                 throw new ArchitectureException($"block '{Show(path)}': argument '{name}' is {value.ToJsonString()}, not a {type.Name}", e);
             }

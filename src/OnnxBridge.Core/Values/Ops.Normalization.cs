@@ -1,4 +1,6 @@
+using OnnxBridge.Onnx.Tensors;
 using static TorchSharp.torch;
+using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace OnnxBridge.Core.Values;
 
@@ -20,5 +22,95 @@ public static partial class Ops
             .Input(sx, Lift(graph, scale), Lift(graph, bias), Lift(graph, mean), Lift(graph, variance))
             .Attribute("epsilon", (float)epsilon)
             .Output(sx.ElementType, sx.Shape));
+    }
+
+    /// <summary>
+    /// Normalizes over the last dimensions, <paramref name="normalizedShape"/>, with optional
+    /// element-wise affine parameters of that shape (torch layer_norm; ONNX LayerNormalization from
+    /// opset 17, ReduceMean/Sub/Mul/Sqrt/Div before it).
+    /// </summary>
+    public static Value LayerNorm(Value x, long[] normalizedShape, Value? weight, Value? bias, double epsilon = 1e-5)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(normalizedShape);
+        RequireFloat(x, "LayerNormalization");
+        if (GraphOf(x, weight, bias) is not { } graph)
+            return Eager("LayerNormalization", () => nn.functional.layer_norm(x.Tensor, normalizedShape, weight?.Tensor, bias?.Tensor, epsilon), x, weight, bias);
+        var sx = Lift(graph, x);
+        var rank = sx.Shape.Count;
+        var tail = sx.Shape.Skip(rank - normalizedShape.Length).ToArray();
+        if (normalizedShape.Length == 0 || normalizedShape.Length > rank || tail.Zip(normalizedShape).Any(p => p.First.IsKnown && p.First.Size != p.Second))
+            throw graph.Error($"normalized_shape [{string.Join(", ", normalizedShape)}] must be the last dimensions of the input {Dim.Format(sx.Shape)}", "LayerNormalization");
+        if (graph.Opset >= 17)
+        {
+            // ONNX requires the scale: ones when the layer has no affine parameters.
+            var scale = weight is not null ? Lift(graph, weight) : graph.Constant(Filled(sx.ElementType, normalizedShape, 1));
+            var node = graph.Node("LayerNormalization").Input(sx, scale);
+            if (bias is not null) node.Input(Lift(graph, bias));
+            return Value.Symbolic(node.Attribute("axis", -normalizedShape.Length).Attribute("epsilon", (float)epsilon).Output(sx.ElementType, sx.Shape));
+        }
+        long[] axes = [.. Enumerable.Range(rank - normalizedShape.Length, normalizedShape.Length).Select(a => (long)a)];
+        var centered = x - Mean(x, axes, keepdim: true);
+        var normalized = centered / (Mean(centered * centered, axes, keepdim: true) + epsilon).Sqrt();
+        if (weight is not null) normalized *= weight;
+        return bias is null ? normalized : normalized + bias;
+    }
+
+    /// <summary>
+    /// Normalizes each of <paramref name="groups"/> groups of channels (dimension 1) over its channels
+    /// and spatial positions, then applies per-channel affine parameters (torch group_norm; ONNX:
+    /// Reshape to [N, G, -1], the moments, Reshape back).
+    /// </summary>
+    public static Value GroupNorm(Value x, long groups, Value? weight, Value? bias, double epsilon = 1e-5)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireFloat(x, "GroupNorm");
+        if (GraphOf(x, weight, bias) is not { } graph)
+            return Eager("GroupNorm", () => nn.functional.group_norm(x.Tensor, groups, weight?.Tensor, bias?.Tensor, epsilon), x, weight, bias);
+        var sx = Lift(graph, x);
+        if (sx.Shape.Count < 2) throw graph.Error($"GroupNorm takes [batch, channels, ...], got {Dim.Format(sx.Shape)}", "GroupNorm");
+        if (sx.Shape[1] is { IsKnown: true } channels && channels.Size % groups != 0)
+            throw graph.Error($"{channels} channels cannot be split into {groups} groups", "GroupNorm");
+        // ONNX Reshape's 0 copies the batch size; the original shape comes back from Shape(x).
+        var grouped = Value.Symbolic(graph.Node("Reshape").Input(sx).ConstantInput(0, groups, -1).Output(sx.ElementType, [sx.Shape[0], Dim.Known(groups), Dim.Unknown]));
+        var centered = grouped - Mean(grouped, [2], keepdim: true);
+        var normalized = Lift(graph, centered / (Mean(centered * centered, [2], keepdim: true) + epsilon).Sqrt());
+        var shape = graph.Node("Shape").Input(sx).Output(DataType.Int64, [Dim.Known(sx.Shape.Count)]);
+        var result = Value.Symbolic(graph.Node("Reshape").Input(normalized, shape).Output(sx.ElementType, sx.Shape));
+        var perChannel = Enumerable.Repeat(1L, sx.Shape.Count - 2).Prepend(-1L).ToArray();
+        if (weight is not null) result *= Reshape(weight, perChannel);
+        return bias is null ? result : result + Reshape(bias, perChannel);
+    }
+
+    /// <summary>
+    /// Normalizes each channel of each sample over its spatial positions, with optional per-channel
+    /// affine parameters (torch instance_norm without running statistics, ONNX InstanceNormalization).
+    /// </summary>
+    public static Value InstanceNorm(Value x, Value? weight, Value? bias, double epsilon = 1e-5)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireFloat(x, "InstanceNormalization");
+        if (GraphOf(x, weight, bias) is not { } graph)
+            return Eager("InstanceNormalization", () => nn.functional.instance_norm(x.Tensor, weight: weight?.Tensor, bias: bias?.Tensor, use_input_stats: true, eps: epsilon), x, weight, bias);
+        var sx = Lift(graph, x);
+        if (sx.Shape.Count < 3 || !sx.Shape[1].IsKnown)
+            throw graph.Error($"InstanceNorm takes [batch, channels, ...] with a known channel count, got {Dim.Format(sx.Shape)}", "InstanceNormalization");
+        long[] channels = [sx.Shape[1].Size!.Value];
+        // ONNX requires scale and bias: ones and zeros when the layer has no affine parameters.
+        var scale = weight is not null ? Lift(graph, weight) : graph.Constant(Filled(sx.ElementType, channels, 1));
+        var shift = bias is not null ? Lift(graph, bias) : graph.Constant(Filled(sx.ElementType, channels, 0));
+        return Value.Symbolic(graph.Node("InstanceNormalization").Input(sx, scale, shift).Attribute("epsilon", (float)epsilon).Output(sx.ElementType, sx.Shape));
+    }
+
+    /// <summary>A constant tensor of <paramref name="shape"/> holding <paramref name="value"/>.</summary>
+    private static HostTensor Filled(DataType type, long[] shape, double value)
+    {
+        var count = (int)shape.Aggregate(1L, (p, d) => p * d);
+        return type switch
+        {
+            DataType.Float => HostTensor.Create<float>([.. Enumerable.Repeat((float)value, count)], shape),
+            DataType.Double => HostTensor.Create<double>([.. Enumerable.Repeat(value, count)], shape),
+            var other => throw new NotSupportedException($"constants of {ElementTypes.Name(other)} are not supported here"),
+        };
     }
 }
