@@ -45,7 +45,10 @@ LAYERS = {
     "GLU": lambda a: nn.GLU(**a),
     "Linear": lambda a: nn.Linear(**a),
     "LazyLinear": lambda a: nn.LazyLinear(**a),
+    "Conv1d": lambda a: nn.Conv1d(**a),
     "Conv2d": lambda a: nn.Conv2d(**a),
+    "Conv3d": lambda a: nn.Conv3d(**a),
+    "LazyConv2d": lambda a: nn.LazyConv2d(**a),
     "MaxPool2d": lambda a: nn.MaxPool2d(**a),
     "BatchNorm1d": lambda a: nn.BatchNorm1d(**a),
     "BatchNorm2d": lambda a: nn.BatchNorm2d(**a),
@@ -98,6 +101,22 @@ CASES = [
     ("lazy_linear", "LazyLinear", {"out_features": 3}, [4, 7], 1),
     ("conv2d", "Conv2d", {"in_channels": 3, "out_channels": 4, "kernel_size": 3}, [2, 3, 6, 6], 1),
     ("conv2d_stride_padding", "Conv2d", {"in_channels": 2, "out_channels": 3, "kernel_size": 3, "stride": 2, "padding": 1}, [1, 2, 7, 7], 1),
+    ("conv1d", "Conv1d", {"in_channels": 2, "out_channels": 3, "kernel_size": 3}, [2, 2, 9], 1),
+    ("conv1d_stride_padding_dilation", "Conv1d", {"in_channels": 2, "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 2, "dilation": 2}, [2, 2, 11], 1),
+    ("conv1d_groups_no_bias", "Conv1d", {"in_channels": 4, "out_channels": 6, "kernel_size": 2, "groups": 2, "bias": False}, [2, 4, 7], 1),
+    ("conv1d_same_even_kernel", "Conv1d", {"in_channels": 2, "out_channels": 2, "kernel_size": 4, "padding": "same"}, [1, 2, 8], 1),
+    ("conv1d_reflect", "Conv1d", {"in_channels": 2, "out_channels": 3, "kernel_size": 3, "padding": 2, "padding_mode": "reflect"}, [2, 2, 6], 1),
+    ("conv2d_rectangular", "Conv2d", {"in_channels": 2, "out_channels": 3, "kernel_size": [3, 5], "stride": [2, 1], "padding": [1, 2]}, [2, 2, 7, 8], 1),
+    ("conv2d_dilation", "Conv2d", {"in_channels": 2, "out_channels": 2, "kernel_size": 3, "dilation": 2, "padding": 2}, [1, 2, 8, 8], 1),
+    ("conv2d_depthwise", "Conv2d", {"in_channels": 4, "out_channels": 4, "kernel_size": 3, "groups": 4, "padding": 1}, [2, 4, 5, 5], 1),
+    ("conv2d_groups_no_bias", "Conv2d", {"in_channels": 4, "out_channels": 6, "kernel_size": 1, "groups": 2, "bias": False}, [2, 4, 3, 3], 1),
+    ("conv2d_same", "Conv2d", {"in_channels": 3, "out_channels": 2, "kernel_size": 3, "padding": "same"}, [1, 3, 5, 6], 1),
+    ("conv2d_valid", "Conv2d", {"in_channels": 3, "out_channels": 2, "kernel_size": [2, 3], "padding": "valid"}, [1, 3, 5, 6], 1),
+    ("conv2d_replicate", "Conv2d", {"in_channels": 2, "out_channels": 2, "kernel_size": 3, "padding": 1, "padding_mode": "replicate"}, [1, 2, 5, 5], 1),
+    ("conv2d_circular", "Conv2d", {"in_channels": 2, "out_channels": 2, "kernel_size": 3, "padding": 1, "padding_mode": "circular", "min_opset": 19}, [1, 2, 5, 5], 1),
+    ("conv2d_stride_downsample", "Conv2d", {"in_channels": 4, "out_channels": 8, "kernel_size": 1, "stride": 2, "bias": False}, [2, 4, 6, 6], 1),
+    ("conv3d", "Conv3d", {"in_channels": 2, "out_channels": 3, "kernel_size": [2, 3, 3], "padding": 1}, [1, 2, 4, 5, 5], 1),
+    ("lazy_conv2d", "LazyConv2d", {"out_channels": 3, "kernel_size": 3, "padding": 1}, [2, 2, 5, 5], 1),
     ("maxpool2d", "MaxPool2d", {"kernel_size": 2}, [2, 3, 6, 6], 1),
     ("maxpool2d_stride", "MaxPool2d", {"kernel_size": 3, "stride": 2}, [1, 2, 7, 7], 1),
     ("batchnorm1d", "BatchNorm1d", {"num_features": 5}, [4, 5], 1),
@@ -121,9 +140,10 @@ CASES = [
 manifest = []
 for index, (name, layer, args, shape, scale) in enumerate(CASES):
     torch.manual_seed(2000 + index)
+    min_opset = args.pop("min_opset", 13)
     module = LAYERS[layer](args)
     x = torch.randint(0, shape["high"], shape["indices"]) if isinstance(shape, dict) else torch.randn(*shape) * scale
-    if layer == "LazyLinear":
+    if layer.startswith("Lazy"):
         module(x)  # materializes from the first input, as in PyTorch
     with torch.no_grad():
         # Trained-looking statistics and affine parameters, so normalization is not the identity.
@@ -148,7 +168,7 @@ for index, (name, layer, args, shape, scale) in enumerate(CASES):
     for k, p in module.named_parameters():
         record["grad." + k] = p.grad
     torch.save(record, os.path.join(OUT, name + ".pt"))
-    manifest.append({"name": name, "layer": layer, "args": args})
+    manifest.append({"name": name, "layer": layer, "args": args, "min_opset": min_opset})
 
 with open(os.path.join(OUT, "cases.json"), "w") as f:
     json.dump(manifest, f, indent=1)

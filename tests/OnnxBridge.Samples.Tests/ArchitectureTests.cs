@@ -113,7 +113,7 @@ public sealed class ArchitectureTests
     [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":4000000000,\"inFeatures\":4000000000}}", "Linear(inFeatures=4000000000, outFeatures=4000000000, bias=True) would hold more than 2^63 parameters")]
     [DataRow("{\"type\":\"BatchNorm\",\"args\":{\"numFeatures\":1000000000}}", "BatchNorm(numFeatures=1000000000, inputRank=4) would hold 4,000,000,001 parameters")]
     [DataRow("{\"type\":\"Normalization\",\"args\":{\"numFeatures\":1000000000}}", "Normalization(numFeatures=1000000000) would hold 2,000,000,000 parameters")]
-    [DataRow("{\"type\":\"Conv2d\",\"args\":{\"inChannels\":65536,\"outChannels\":65536,\"kernelSize\":3}}", "Conv2d(inChannels=65536, outChannels=65536, kernelSize=3, stride=1, padding=0, bias=True) would hold 38,654,771,200 parameters")]
+    [DataRow("{\"type\":\"Conv2d\",\"args\":{\"inChannels\":65536,\"outChannels\":65536,\"kernelSize\":3}}", "block '<root>': Conv2d(inChannels=65536, outChannels=65536, kernelSize=[3], groups=1, bias=True) would hold 38,654,771,200 parameters")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":\"ten\"}}", "argument 'outFeatures' is \"ten\", not a Int64")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"outFeatures\":-3}}", "block '<root>' (Linear): outFeatures ('-3') must be a non-negative and non-zero value")]
     [DataRow("{\"type\":\"Linear\",\"args\":{\"width\":3}}", "has no constructor argument 'width'")]

@@ -43,7 +43,9 @@ public static class ArchitectureJson
         ["Sequential"] = typeof(Sequential),
         ["Linear"] = typeof(Linear),
         ["ReLU"] = typeof(ReLU),
+        ["Conv1d"] = typeof(Conv1d),
         ["Conv2d"] = typeof(Conv2d),
+        ["Conv3d"] = typeof(Conv3d),
         ["MaxPool2d"] = typeof(MaxPool2d),
         ["Flatten"] = typeof(Flatten),
         ["Unflatten"] = typeof(Unflatten),
@@ -303,8 +305,9 @@ public static class ArchitectureJson
                 _ when type == typeof(Linear) => Arg("inFeatures") is { } inFeatures
                     ? Sum(ParameterBudget.Product([Arg("outFeatures") ?? 0, inFeatures]), Arg("bias") * Arg("outFeatures") ?? 0)
                     : 0,
-                _ when type == typeof(Conv2d) => Arg("inChannels") is { } inChannels
-                    ? Sum(ParameterBudget.Product([Arg("outChannels") ?? 0, inChannels, Arg("kernelSize") ?? 0, Arg("kernelSize") ?? 0]), Arg("bias") * Arg("outChannels") ?? 0)
+                _ when typeof(Convolution).IsAssignableFrom(type) => Arg("inChannels") is { } inChannels
+                    ? Sum(ParameterBudget.Product([Arg("outChannels") ?? 0, inChannels / Math.Max(1, Arg("groups") ?? 1), .. KernelElements(type, values.OfType<long[]>().FirstOrDefault())]),
+                          Arg("bias") * Arg("outChannels") ?? 0)
                     : 0,
                 // weight, bias, running_mean, running_var, and the num_batches_tracked scalar.
                 _ when type == typeof(BatchNorm) => Sum(ParameterBudget.Product([4, Arg("numFeatures") ?? 0]), 1),
@@ -318,8 +321,16 @@ public static class ArchitectureJson
                 _ when type == typeof(Embedding) => ParameterBudget.Product([Arg("numEmbeddings") ?? 0, Arg("embeddingDim") ?? 0]),
                 _ => 0,
             };
-            var args = string.Join(", ", parameters.Where(p => values[Array.IndexOf(parameters, p)] is long or bool).Select(p => $"{p.Name}={values[Array.IndexOf(parameters, p)]}"));
+            static string Format(object? v) => v is long[] list ? $"[{string.Join(", ", list)}]" : v?.ToString() ?? "";
+            var args = string.Join(", ", parameters.Where(p => values[Array.IndexOf(parameters, p)] is long or bool or long[]).Select(p => $"{p.Name}={Format(values[Array.IndexOf(parameters, p)])}"));
             budget.Charge(count, () => $"block '{Show(path)}': {type.Name}({args})");
+        }
+
+        /// <summary>The kernel sizes of a convolution from its file arguments: one per spatial dimension.</summary>
+        private static long[] KernelElements(Type type, long[]? kernel)
+        {
+            var dimensions = type == typeof(Conv1d) ? 1 : type == typeof(Conv3d) ? 3 : 2;
+            return kernel is null ? [0] : kernel.Length == 1 ? [.. Enumerable.Repeat(kernel[0], dimensions)] : kernel;
         }
 
         private static object? Convert(JsonNode value, Type target, string path, string name)
@@ -327,7 +338,8 @@ public static class ArchitectureJson
             var type = Nullable.GetUnderlyingType(target) ?? target;
             try
             {
-                return type == typeof(long[]) ? value.AsArray().Select(v => v!.GetValue<long>()).ToArray()
+                // PyTorch's int-or-tuple arguments: a single number stands for a one-element list.
+                return type == typeof(long[]) ? value is JsonArray list ? list.Select(v => v!.GetValue<long>()).ToArray() : [value.GetValue<long>()]
                     : type == typeof(long) ? value.GetValue<long>()
                     : type == typeof(int) ? value.GetValue<int>()
                     : type == typeof(double) ? value.GetValue<double>()

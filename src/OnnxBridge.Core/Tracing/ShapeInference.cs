@@ -86,4 +86,22 @@ internal static class ShapeInference
             throw graph.Error($"input {Dim.Format(shape)} is smaller than the {kernel}x{kernel} window at dimension {axis} (padding {padding})", op);
         return Dim.Known((padded - kernel) / stride + 1);
     }
+
+    /// <summary>
+    /// A convolution's or pooling's output size along <paramref name="axis"/>:
+    /// ⌊(size + pads − dilation·(k − 1) − 1) / stride⌋ + 1, or ⌈…⌉ in ceil mode, where the last window
+    /// must start inside the input or its left padding (PyTorch's rule); unknown stays unknown.
+    /// </summary>
+    public static Dim Convolved(GraphRecorder graph, string op, IReadOnlyList<Dim> shape, int axis, long kernel, long stride, long padBegin, long padEnd, long dilation, bool ceil)
+    {
+        if (!shape[axis].IsKnown) return Dim.Unknown;
+        var size = shape[axis].Size!.Value;
+        var span = dilation * (kernel - 1) + 1;
+        var room = size + padBegin + padEnd - span;
+        if (room < 0)
+            throw graph.Error($"input {Dim.Format(shape)} is smaller than the window ({kernel}, dilation {dilation}) at dimension {axis} even with padding {padBegin}+{padEnd}", op);
+        var count = (ceil ? (room + stride - 1) / stride : room / stride) + 1;
+        if (ceil && (count - 1) * stride >= size + padBegin) count--;
+        return Dim.Known(count);
+    }
 }
