@@ -49,7 +49,16 @@ LAYERS = {
     "Conv2d": lambda a: nn.Conv2d(**a),
     "Conv3d": lambda a: nn.Conv3d(**a),
     "LazyConv2d": lambda a: nn.LazyConv2d(**a),
+    "MaxPool1d": lambda a: nn.MaxPool1d(**a),
     "MaxPool2d": lambda a: nn.MaxPool2d(**a),
+    "MaxPool3d": lambda a: nn.MaxPool3d(**a),
+    "AvgPool1d": lambda a: nn.AvgPool1d(**a),
+    "AvgPool2d": lambda a: nn.AvgPool2d(**a),
+    "AvgPool3d": lambda a: nn.AvgPool3d(**a),
+    "AdaptiveAvgPool1d": lambda a: nn.AdaptiveAvgPool1d(**a),
+    "AdaptiveAvgPool2d": lambda a: nn.AdaptiveAvgPool2d(**a),
+    "AdaptiveMaxPool1d": lambda a: nn.AdaptiveMaxPool1d(**a),
+    "AdaptiveMaxPool2d": lambda a: nn.AdaptiveMaxPool2d(**a),
     "BatchNorm1d": lambda a: nn.BatchNorm1d(**a),
     "BatchNorm2d": lambda a: nn.BatchNorm2d(**a),
     "Flatten": lambda a: nn.Flatten(),
@@ -119,6 +128,25 @@ CASES = [
     ("lazy_conv2d", "LazyConv2d", {"out_channels": 3, "kernel_size": 3, "padding": 1}, [2, 2, 5, 5], 1),
     ("maxpool2d", "MaxPool2d", {"kernel_size": 2}, [2, 3, 6, 6], 1),
     ("maxpool2d_stride", "MaxPool2d", {"kernel_size": 3, "stride": 2}, [1, 2, 7, 7], 1),
+    ("maxpool1d", "MaxPool1d", {"kernel_size": 3, "stride": 2, "padding": 1}, [2, 3, 9], 1),
+    ("maxpool1d_dilation_ceil", "MaxPool1d", {"kernel_size": 2, "dilation": 2, "ceil_mode": True}, [2, 2, 10], 1),
+    ("maxpool2d_padding", "MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, [2, 3, 7, 7], 1),
+    ("maxpool2d_rect_ceil", "MaxPool2d", {"kernel_size": [2, 3], "stride": [2, 2], "ceil_mode": True}, [1, 2, 7, 8], 1),
+    ("maxpool3d", "MaxPool3d", {"kernel_size": 2}, [1, 2, 4, 4, 4], 1),
+    ("avgpool1d", "AvgPool1d", {"kernel_size": 3, "stride": 2, "padding": 1}, [2, 3, 9], 1),
+    ("avgpool2d", "AvgPool2d", {"kernel_size": 2}, [2, 3, 6, 6], 1),
+    ("avgpool2d_padding_exclude", "AvgPool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}, [2, 2, 7, 7], 1),
+    ("avgpool2d_padding_include", "AvgPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, [2, 2, 7, 7], 1),
+    ("avgpool2d_ceil", "AvgPool2d", {"kernel_size": 2, "stride": 2, "ceil_mode": True}, [1, 2, 5, 7], 1),
+    ("avgpool3d", "AvgPool3d", {"kernel_size": [2, 2, 2], "stride": 1}, [1, 2, 3, 4, 4], 1),
+    ("adaptive_avgpool2d_global", "AdaptiveAvgPool2d", {"output_size": 1}, [2, 3, 5, 7], 1),
+    ("adaptive_avgpool2d_divisible", "AdaptiveAvgPool2d", {"output_size": [2, 3]}, [2, 3, 4, 6], 1),
+    ("adaptive_avgpool1d_global", "AdaptiveAvgPool1d", {"output_size": 1}, [2, 3, 9], 1),
+    ("adaptive_avgpool1d_divisible", "AdaptiveAvgPool1d", {"output_size": 3}, [2, 3, 9], 1),
+    ("adaptive_maxpool2d_global", "AdaptiveMaxPool2d", {"output_size": 1}, [2, 3, 5, 5], 1),
+    ("adaptive_maxpool2d_divisible", "AdaptiveMaxPool2d", {"output_size": 2}, [1, 2, 6, 4], 1),
+    ("adaptive_maxpool1d_global", "AdaptiveMaxPool1d", {"output_size": 1}, [2, 4, 7], 1),
+    ("adaptive_avgpool2d_uneven", "AdaptiveAvgPool2d", {"output_size": 3, "no_export": "no ONNX form"}, [1, 2, 5, 5], 1),
     ("batchnorm1d", "BatchNorm1d", {"num_features": 5}, [4, 5], 1),
     ("batchnorm2d", "BatchNorm2d", {"num_features": 3}, [2, 3, 4, 4], 1),
     ("flatten", "Flatten", {}, [2, 3, 4], 1),
@@ -141,6 +169,7 @@ manifest = []
 for index, (name, layer, args, shape, scale) in enumerate(CASES):
     torch.manual_seed(2000 + index)
     min_opset = args.pop("min_opset", 13)
+    no_export = args.pop("no_export", None)
     module = LAYERS[layer](args)
     x = torch.randint(0, shape["high"], shape["indices"]) if isinstance(shape, dict) else torch.randn(*shape) * scale
     if layer.startswith("Lazy"):
@@ -168,7 +197,7 @@ for index, (name, layer, args, shape, scale) in enumerate(CASES):
     for k, p in module.named_parameters():
         record["grad." + k] = p.grad
     torch.save(record, os.path.join(OUT, name + ".pt"))
-    manifest.append({"name": name, "layer": layer, "args": args, "min_opset": min_opset})
+    manifest.append({"name": name, "layer": layer, "args": args, "min_opset": min_opset, "no_export": no_export})
 
 with open(os.path.join(OUT, "cases.json"), "w") as f:
     json.dump(manifest, f, indent=1)

@@ -195,6 +195,20 @@ public sealed class BlockTests
     }
 
     [TestMethod]
+    public void Builder_NewLayers_ReportTheirOwnArgumentChecks_AllAtOnce()
+    {
+        var builder = Net.Sequential().GroupNorm(4, 6).Conv1d(4, 6, 3, groups: 4).ReLU().GELU("fast").AdaptiveAvgPool2d(1);
+
+        var error = Assert.ThrowsExactly<BuilderException>(() => builder.Build());
+
+        Assert.AreEqual(3, error.Errors.Count, string.Join("\n", error.Errors));
+        StringAssert.StartsWith(error.Errors[0], "layer 0 (GroupNorm): num_channels (6) must be divisible by num_groups (4)");
+        StringAssert.StartsWith(error.Errors[1], "layer 1 (Conv1d): out_channels (6) must be divisible by groups (4)");
+        StringAssert.StartsWith(error.Errors[2], "layer 3 (GELU): approximate must be 'none' or 'tanh', got 'fast'");
+        Assert.AreEqual("AdaptiveAvgPool2d(output_size=1)", Net.Sequential().AdaptiveAvgPool2d(1).Build()[0].ToString());
+    }
+
+    [TestMethod]
     public void InputSpec_Parse_ReadsNameTypeAndSymbolicDims()
     {
         var spec = InputSpec.Parse("pixels:float32[batch, 8, 8]");

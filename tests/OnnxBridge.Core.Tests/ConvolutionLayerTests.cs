@@ -161,7 +161,7 @@ public sealed class ConvolutionLayerTests
 
         var error = Assert.ThrowsExactly<ExportException>(() => net.Build(InputSpec.Float32("x", Dim.Named("batch"), 4)));
 
-        StringAssert.StartsWith(error.Message, "block '1', op MaxPool: input [batch, 1, 2, 2] is smaller than the 3x3 window");
+        StringAssert.StartsWith(error.Message, "block '1', op MaxPool: input [batch, 1, 2, 2] is smaller than the window of 3 at dimension 2");
         Assert.AreEqual("1", error.BlockPath);
     }
 

@@ -15,7 +15,7 @@ public static class ActivationExtensions
     public static SequentialBuilder LeakyReLU(this SequentialBuilder builder, double negativeSlope = 0.01) => Add(builder, () => new LeakyReLU(negativeSlope));
 
     public static SequentialBuilder PReLU(this SequentialBuilder builder, long numParameters = 1, double init = 0.25) =>
-        Add(builder, () => new PReLU(numParameters, init), numParameters > 0 ? [] : [$"num_parameters must be positive, got {numParameters}"]);
+        Add(builder, () => new PReLU(numParameters, init));
 
     public static SequentialBuilder ELU(this SequentialBuilder builder, double alpha = 1.0) => Add(builder, () => new ELU(alpha));
 
@@ -24,14 +24,14 @@ public static class ActivationExtensions
     public static SequentialBuilder CELU(this SequentialBuilder builder, double alpha = 1.0) => Add(builder, () => new CELU(alpha));
 
     public static SequentialBuilder GELU(this SequentialBuilder builder, string approximate = "none") =>
-        Add(builder, () => new GELU(approximate), approximate is "none" or "tanh" ? [] : [$"approximate must be 'none' or 'tanh', got '{approximate}'"]);
+        Add(builder, () => new GELU(approximate));
 
     public static SequentialBuilder SiLU(this SequentialBuilder builder) => Add(builder, () => new SiLU());
 
     public static SequentialBuilder Mish(this SequentialBuilder builder) => Add(builder, () => new Mish());
 
     public static SequentialBuilder Hardtanh(this SequentialBuilder builder, double minVal = -1.0, double maxVal = 1.0) =>
-        Add(builder, () => new Hardtanh(minVal, maxVal), maxVal > minVal ? [] : [$"max_val ({maxVal}) must be greater than min_val ({minVal})"]);
+        Add(builder, () => new Hardtanh(minVal, maxVal));
 
     public static SequentialBuilder ReLU6(this SequentialBuilder builder) => Add(builder, () => new ReLU6());
 
@@ -51,11 +51,9 @@ public static class ActivationExtensions
 
     public static SequentialBuilder GLU(this SequentialBuilder builder, long dim = -1) => Add(builder, () => new GLU(dim));
 
-    /// <summary>Adds the block the factory makes, described by its PyTorch print (the factory runs once more, at Build).</summary>
-    private static SequentialBuilder Add<T>(SequentialBuilder builder, Func<T> create, string[]? problems = null) where T : Block
+    private static SequentialBuilder Add<T>(SequentialBuilder builder, Func<T> create) where T : Block
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var description = problems is { Length: > 0 } ? typeof(T).Name : create().ToString()!;
-        return builder.Add(description, create, problems ?? []);
+        return builder.AddLayer(typeof(T).Name, create);
     }
 }

@@ -34,6 +34,27 @@ public sealed class SequentialBuilder
         return this;
     }
 
+    /// <summary>
+    /// Appends a layer whose constructor checks its own arguments: it is made once now, so a refused
+    /// argument becomes a problem reported by <see cref="Build"/> (under <paramref name="name"/>), and
+    /// again at Build for the network.
+    /// </summary>
+    public SequentialBuilder AddLayer<T>(string name, Func<T> create) where T : Block
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(create);
+        string description;
+        try
+        {
+            description = create().ToString()!;
+        }
+        catch (ArgumentException e)
+        {
+            return Add(name, create, [e.Message]);
+        }
+        return Add(description, create, []);
+    }
+
     /// <summary>Appends an existing block (it may be shared with other networks: tied parameters).</summary>
     public SequentialBuilder Add(Block block)
     {

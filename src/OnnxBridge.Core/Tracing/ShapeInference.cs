@@ -77,16 +77,6 @@ internal static class ShapeInference
     public static Dim[] Reduced(IReadOnlyList<Dim> shape, IReadOnlyCollection<int> axes, bool keepdim) =>
         [.. shape.Select((d, i) => axes.Contains(i) ? (keepdim ? Dim.Known(1) : (Dim?)null) : d).Where(d => d is not null).Select(d => d!.Value)];
 
-    /// <summary>floor((size + 2·padding − kernel) / stride) + 1 for a known size; unknown stays unknown.</summary>
-    public static Dim Sliding(GraphRecorder graph, string op, IReadOnlyList<Dim> shape, int axis, long kernel, long stride, long padding)
-    {
-        if (!shape[axis].IsKnown) return Dim.Unknown;
-        var padded = shape[axis].Size!.Value + 2 * padding;
-        if (padded < kernel)
-            throw graph.Error($"input {Dim.Format(shape)} is smaller than the {kernel}x{kernel} window at dimension {axis} (padding {padding})", op);
-        return Dim.Known((padded - kernel) / stride + 1);
-    }
-
     /// <summary>
     /// A convolution's or pooling's output size along <paramref name="axis"/>:
     /// ⌊(size + pads − dilation·(k − 1) − 1) / stride⌋ + 1, or ⌈…⌉ in ceil mode, where the last window
@@ -99,7 +89,7 @@ internal static class ShapeInference
         var span = dilation * (kernel - 1) + 1;
         var room = size + padBegin + padEnd - span;
         if (room < 0)
-            throw graph.Error($"input {Dim.Format(shape)} is smaller than the window ({kernel}, dilation {dilation}) at dimension {axis} even with padding {padBegin}+{padEnd}", op);
+            throw graph.Error($"input {Dim.Format(shape)} is smaller than the window of {kernel}{(dilation > 1 ? $" with dilation {dilation}" : "")} at dimension {axis}{(padBegin + padEnd > 0 ? $", even with padding {padBegin}+{padEnd}" : "")}", op);
         var count = (ceil ? (room + stride - 1) / stride : room / stride) + 1;
         if (ceil && (count - 1) * stride >= size + padBegin) count--;
         return Dim.Known(count);
