@@ -134,6 +134,25 @@ public sealed class ExportTests
     }
 
     [TestMethod]
+    public void Export_BlockWithThreeOutputs_NamesEach_AndEveryWriterAndCheckHasThem()
+    {
+        using var temp = new TempFolder();
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--type", typeof(TwoHeads).FullName!, "--assembly", Path.Combine(AppContext.BaseDirectory, "PluginBlocks.dll"),
+            "--input", "x:float32[batch,4]", "--output-name", "probabilities", "--output-name", "score", "--output-name", "features",
+            "--out", temp.File("heads.onnx"), "--bundle", temp.File("bundle"), "--repository", temp.File("repo"), "--name", "heads", "--verify");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        var inspect = CliRunner.Run("inspect", temp.File("heads.onnx")).Output;
+        foreach (var line in new[] { "output:       probabilities: float32[batch, 3]", "output:       score: float32[batch, 1]", "output:       features: float32[batch, 8]" })
+            StringAssert.Contains(inspect, line);
+        StringAssert.Contains(File.ReadAllText(temp.File("repo/heads/config.pbtxt")), "name: \"features\"");
+        var verify = CliRunner.Run("verify", temp.File("bundle"));
+        Assert.AreEqual(OnnxBridgeCli.Success, verify.ExitCode, verify.Output);
+        StringAssert.Contains(verify.Output, "features");
+    }
+
+    [TestMethod]
     public void Export_BundleWithoutOut_RecordsTheParityInTheBundlesModel()
     {
         using var temp = new TempFolder();

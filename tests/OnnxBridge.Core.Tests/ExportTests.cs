@@ -148,7 +148,7 @@ public sealed class ExportTests
         var output = Assert.ThrowsExactly<ExportException>(() => OnnxExporter.Export(net, new ExportOptions(TestModels.Input20) { OutputName = "2.bias" }));
 
         StringAssert.Contains(input.Message, "the state-dict key '0.weight' is already the name of another graph value");
-        Assert.AreEqual("the output name '2.bias' is already the name of the input or of an initializer; choose another OutputName", output.Message);
+        Assert.AreEqual("the output name '2.bias' is already the name of an input or of an initializer; choose another OutputName", output.Message);
     }
 
     [TestMethod]

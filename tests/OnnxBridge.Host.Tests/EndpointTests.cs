@@ -42,6 +42,25 @@ public sealed class EndpointTests
     }
 
     [TestMethod]
+    public async Task ThreeOutputModel_DescribesEach_AndGivesAllOrTheRequestedOnes()
+    {
+        await using var server = await TestServer.StartAsync();
+        const string input = """{"name":"x","shape":[2,4],"datatype":"FP32","data":[0.1,0.2,0.3,0.4,-1,0,1,2]}""";
+
+        var metadata = await server.GetAsync("/v2/models/heads");
+        var all = await server.PostAsync("/v2/models/heads/infer", $$"""{"inputs":[{{input}}]}""");
+        var one = await server.PostAsync("/v2/models/heads/infer", $$"""{"inputs":[{{input}}],"outputs":[{"name":"score"}]}""");
+
+        CollectionAssert.AreEqual(new[] { "probabilities", "score", "features" }, metadata.Body!["outputs"]!.AsArray().Select(o => o!["name"]!.GetValue<string>()).ToArray());
+        Assert.AreEqual(200, all.Status, all.Body?.ToJsonString());
+        CollectionAssert.AreEqual(new[] { "[2,3]", "[2,1]", "[2,8]" }, all.Body!["outputs"]!.AsArray().Select(o => o!["shape"]!.ToJsonString()).ToArray());
+        var probabilities = all.Body["outputs"]![0]!["data"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        Assert.AreEqual(1.0, probabilities[..3].Sum(), 1e-5, "softmax rows sum to 1");
+        Assert.AreEqual(200, one.Status, one.Body?.ToJsonString());
+        Assert.AreEqual("score", one.Body!["outputs"]!.AsArray().Single()!["name"]!.GetValue<string>());
+    }
+
+    [TestMethod]
     [DataRow("/v2/models/mlp/ready", 200)]
     [DataRow("/v2/models/mlp/versions/2/ready", 200)]
     [DataRow("/v2/models/mlp/versions/7/ready", 404)]

@@ -13,7 +13,8 @@ namespace OnnxBridge.Host.Tests;
 /// <summary>
 /// Model repositories for the tests, in Triton's layout: an MLP (8 → 16 → 3) in two versions with
 /// dynamic batching, the same MLP without batching, one Identity model per served datatype, a
-/// float32 → float16 cast, and a folder whose model is not ONNX.
+/// float32 → float16 cast, a three-output model (class probabilities, a score, features), and a
+/// folder whose model is not ONNX.
 /// </summary>
 internal static class TestRepository
 {
@@ -41,6 +42,8 @@ internal static class TestRepository
 
         foreach (var type in IdentityTypes) Write(repository, $"identity_{Name(type)}", Identity(type));
         Write(repository, "to_fp16", CastToHalf());
+        random.manual_seed(3);
+        Write(repository, "heads", OnnxExporter.Export(new OnnxBridge.Tests.PluginBlocks.TwoHeads(), new ExportOptions(InputSpec.Float32("x", Dim.Named("batch"), 4)) { OutputNames = ["probabilities", "score", "features"] }));
         Directory.CreateDirectory(Path.Combine(repository, "broken", "1"));
         File.WriteAllText(Path.Combine(repository, "broken", "1", "model.onnx"), "not a model");
         return (version1.ToByteArray(), version2.ToByteArray());

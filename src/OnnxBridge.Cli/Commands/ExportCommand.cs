@@ -28,7 +28,7 @@ internal static class ExportCommand
     internal sealed record Settings(
         string? Model, string[] Assemblies, string? Type, string? Weights, long Seed, string[] Inputs, int Opset,
         string? Out, string? Bundle, bool Verify, string? Repository, string? Name, int Version, int MaxBatch, ExecutionProviderPolicy Policy,
-        long? ExternalDataThreshold = null, bool Json = false, long MaxParameters = ArchitectureJson.DefaultMaxParameters);
+        long? ExternalDataThreshold = null, bool Json = false, long MaxParameters = ArchitectureJson.DefaultMaxParameters, string[]? OutputNames = null);
 
     /// <summary>The metadata key under which an export with --bundle or --verify records the parity outcome.</summary>
     public const string ParityMetadataKey = "onnxbridge.parity";
@@ -53,17 +53,18 @@ internal static class ExportCommand
         var external = new Option<long?>("--external-data-threshold") { Description = "initializers of at least this many bytes go to a data file beside --out (streamed; automatic past 2 GB)" };
         var json = new Option<bool>("--json") { Description = "print one JSON document describing what was written (and the parity result) instead of text" };
         var maxParameters = CommonOptions.MaxParameters();
+        var outputNames = new Option<string[]>("--output-name") { Description = "graph output name, repeated in order for a block with several outputs (default: output, or output_0, output_1, ...)", DefaultValueFactory = _ => [] };
         var command = new Command("export", "Export a network to ONNX from an architecture file and weights, with an optional parity check and a Triton-style repository.\n\n" +
                                             "Example: onnxbridge export --model samples/architectures/mlp.json --weights mlp.safetensors --input input:float32[batch,20] --out mlp.onnx --bundle mlp-bundle --verify\n" +
                                             "Example: onnxbridge export --model net.json --assembly MyBlocks.dll --input x:float32[batch,8] --repository models --name net")
         {
-            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external, json, maxParameters,
+            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external, json, maxParameters, outputNames,
         };
         command.SetAction(result => Run(new Settings(
                 result.GetValue(model), result.GetValue(assembly)!, result.GetValue(type), result.GetValue(weights), result.GetValue(seed),
                 result.GetValue(input)!, result.GetValue(opset), result.GetValue(output), result.GetValue(bundle), result.GetValue(verify),
                 result.GetValue(repository), result.GetValue(name), result.GetValue(version), result.GetValue(maxBatch), result.GetValue(ep),
-                result.GetValue(external), result.GetValue(json), result.GetValue(maxParameters)),
+                result.GetValue(external), result.GetValue(json), result.GetValue(maxParameters), result.GetValue(outputNames)),
             result.InvocationConfiguration.Output));
         return command;
     }
@@ -92,7 +93,12 @@ internal static class ExportCommand
         if (s.Weights is not null && s.Weights.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) StateDicts.LoadFromOnnx(block, s.Weights);
         else if (s.Weights is not null) StateDicts.Load(block, s.Weights);
 
-        var options = new ExportOptions(specs[0], specs[1..]) { Opset = s.Opset, ExternalDataThreshold = s.ExternalDataThreshold };
+        var options = new ExportOptions(specs[0], specs[1..])
+        {
+            Opset = s.Opset, ExternalDataThreshold = s.ExternalDataThreshold,
+            OutputNames = s.OutputNames is { Length: > 1 } names ? names : null,
+            OutputName = s.OutputNames is [var single] ? single : "output",
+        };
         // The one trace. With --out the weights may stream to a data file beside it (Save decides);
         // the bundle and the repository then read them back inline rather than trace again.
         var model = s.Out is not null ? OnnxExporter.Save(block, options, s.Out) : OnnxExporter.Export(block, options);

@@ -81,7 +81,8 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Materializes deferred parameters from an input description alone, without data: runs the
-    /// forward symbolically and returns the output shape (Keras's <c>model.build(input_shape)</c>).
+    /// forward symbolically and returns the output shape (Keras's <c>model.build(input_shape)</c>; the
+    /// first output's, for a <see cref="MultiOutputBlock"/>).
     /// </summary>
     /// <exception cref="ExportException">A shape does not fit; the message names the block path.</exception>
     public IReadOnlyList<Dim> Build(InputSpec input) => Build([input]);
@@ -94,7 +95,7 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
         var graph = new GraphRecorder(this, Export.ExportOptions.DefaultOpset); // shapes only: any opset gives the same
         using (graph.Activate())
         {
-            return CallRoot([.. inputs.Select(i => Value.Symbolic(graph.AddInput(i.Name, i.ElementType, i.Shape)))]).Shape;
+            return CallRootAll([.. inputs.Select(i => Value.Symbolic(graph.AddInput(i.Name, i.ElementType, i.Shape)))])[0].Shape;
         }
     }
 
@@ -102,8 +103,11 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     private string PathOf(Block? block) =>
         block is null || ReferenceEquals(block, this) ? "" : named_modules().FirstOrDefault(m => ReferenceEquals(m.module, block)).name ?? "";
 
+    /// <summary>Calls this block as the root of a trace with one value per declared input; every output, in order.</summary>
+    internal IReadOnlyList<Value> CallRootAll(IReadOnlyList<Value> inputs) => this is MultiOutputBlock multi ? multi.CallAll(inputs) : [CallRoot(inputs)];
+
     /// <summary>Calls this block as the root of a trace with one value per declared input.</summary>
-    internal Value CallRoot(IReadOnlyList<Value> inputs) => this switch
+    private Value CallRoot(IReadOnlyList<Value> inputs) => this switch
     {
         MultiInputBlock multi => multi.Call(inputs),
         _ when inputs.Count == 1 => Call(inputs[0]),

@@ -28,8 +28,24 @@ public sealed record ExportOptions
     /// <summary>The first graph input: name, element type, shape with symbolic dimensions.</summary>
     public InputSpec Input => Inputs[0];
 
-    /// <summary>The graph output's name.</summary>
+    /// <summary>The graph output's name (for several outputs without <see cref="OutputNames"/>: <c>output_0</c>, <c>output_1</c>, ...).</summary>
     public string OutputName { get; init; } = "output";
+
+    /// <summary>The names of the graph outputs of a <see cref="Blocks.MultiOutputBlock"/>, in order; null derives them from <see cref="OutputName"/>.</summary>
+    public IReadOnlyList<string>? OutputNames { get; init; }
+
+    /// <summary>The names of <paramref name="count"/> graph outputs.</summary>
+    /// <exception cref="ExportException">OutputNames gives another number of names, or a name twice.</exception>
+    public IReadOnlyList<string> NamesOfOutputs(int count)
+    {
+        if (OutputNames is { } names)
+        {
+            if (names.Count != count) throw new ExportException($"OutputNames gives {names.Count} names ({string.Join(", ", names)}) for {count} outputs");
+            if (names.Distinct(StringComparer.Ordinal).Count() != names.Count) throw new ExportException($"OutputNames names an output twice: {string.Join(", ", names)}");
+            return names;
+        }
+        return count == 1 ? [OutputName] : [.. Enumerable.Range(0, count).Select(i => $"{OutputName}_{i}")];
+    }
 
     /// <summary>The ONNX opset of the default domain, <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</summary>
     public int Opset { get; init; } = DefaultOpset;

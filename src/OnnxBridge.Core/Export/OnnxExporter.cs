@@ -41,14 +41,14 @@ public static class OnnxExporter
             using var noGrad = no_grad();
             var graph = new GraphRecorder(model, options.Opset);
             List<SymbolicTensor> inputs;
-            SymbolicTensor output;
+            List<SymbolicTensor> outputs;
             using (graph.Activate())
             {
                 inputs = [.. options.Inputs.Select(i => graph.AddInput(i.Name, i.ElementType, i.Shape))];
-                var result = model.CallRoot([.. inputs.Select(Value.Symbolic)]);
-                output = result.IsSymbolic ? result.Symbol : graph.UseTensor(result.Tensor);
+                var results = model.CallRootAll([.. inputs.Select(Value.Symbolic)]);
+                outputs = [.. results.Select(r => r.IsSymbolic ? r.Symbol : graph.UseTensor(r.Tensor))];
             }
-            return Assemble(model, options, graph, inputs, output, external);
+            return Assemble(model, options, graph, inputs, outputs, external);
         }
         finally
         {
@@ -81,17 +81,26 @@ public static class OnnxExporter
         return proto;
     }
 
-    private static ModelProto Assemble(Block model, ExportOptions options, GraphRecorder recorder, IReadOnlyList<SymbolicTensor> inputs, SymbolicTensor output, ExternalDataWriter? external)
+    private static ModelProto Assemble(Block model, ExportOptions options, GraphRecorder recorder, IReadOnlyList<SymbolicTensor> inputs, IReadOnlyList<SymbolicTensor> outputs, ExternalDataWriter? external)
     {
         var nodes = recorder.Nodes.ToList();
-        if (inputs.Any(i => i.Name == options.OutputName) || recorder.UsedInitializers.Any(u => u.Key == options.OutputName))
-            throw new ExportException($"the output name '{options.OutputName}' is already the name of the input or of an initializer; choose another OutputName");
-        NameOutput(nodes, output, options.OutputName);
+        var names = options.NamesOfOutputs(outputs.Count);
+        foreach (var name in names)
+        {
+            if (inputs.Any(i => i.Name == name) || recorder.UsedInitializers.Any(u => u.Key == name))
+                throw new ExportException($"the output name '{name}' is already the name of an input or of an initializer; choose another OutputName");
+        }
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            // A value given twice (or an input given back) gets an Identity per extra name.
+            NameOutput(nodes, outputs[i], names[i], mayRename: named.Add(outputs[i].Name));
+        }
 
         var graph = new GraphProto { Name = options.GraphName ?? model.GetType().Name };
         graph.Node.AddRange(nodes);
         graph.Input.AddRange(inputs.Select(i => ValueInfos.Of(i.Name, i)));
-        graph.Output.Add(ValueInfos.Of(options.OutputName, output));
+        graph.Output.AddRange(outputs.Select((o, i) => ValueInfos.Of(names[i], o)));
 
         // Initializers in state-dict order, whatever order the forward used them in.
         var order = model.state_dict().Keys.Select((key, index) => (key, index)).ToDictionary(p => p.key, p => p.index, StringComparer.Ordinal);
@@ -123,12 +132,12 @@ public static class OnnxExporter
         return proto;
     }
 
-    /// <summary>Gives the graph output its public name: renames the producing node's output, or adds an Identity.</summary>
-    private static void NameOutput(List<NodeProto> nodes, SymbolicTensor output, string outputName)
+    /// <summary>Gives a graph output its public name: renames the producing node's output, or adds an Identity.</summary>
+    private static void NameOutput(List<NodeProto> nodes, SymbolicTensor output, string outputName, bool mayRename)
     {
         var producer = nodes.FirstOrDefault(n => n.Output.Contains(output.Name));
         var consumed = nodes.Any(n => n.Input.Contains(output.Name));
-        if (producer is not null && !consumed)
+        if (producer is not null && !consumed && mayRename)
         {
             producer.Output[producer.Output.IndexOf(output.Name)] = outputName;
             return;

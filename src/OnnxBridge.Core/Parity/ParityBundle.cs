@@ -60,10 +60,11 @@ public static class ParityBundle
             {
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                var output = model.CallRoot([.. inputs.Select(Value.Eager)]).Tensor;
+                var outputs = model.CallRootAll([.. inputs.Select(Value.Eager)]);
+                var names = options.NamesOfOutputs(outputs.Count);
                 sets.Add(new TestDataSet(
                     [.. inputs.Select((t, i) => new NamedTensor(options.Inputs[i].Name, TensorConvert.ToHost(t)))],
-                    [new NamedTensor(options.OutputName, TensorConvert.ToHost(output))]));
+                    [.. outputs.Select((o, i) => new NamedTensor(names[i], TensorConvert.ToHost(o.Tensor)))]));
             }
         }
         finally

@@ -1,0 +1,59 @@
+using OnnxBridge.Core.Tracing;
+using OnnxBridge.Core.Values;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Blocks;
+
+/// <summary>
+/// A block whose forward gives several values — PyTorch's <c>forward</c> returning a tuple (two
+/// heads, an output and its features). They export as several named graph outputs
+/// (<see cref="Export.ExportOptions.OutputNames"/>), and parity bundles, <c>verify</c>,
+/// <c>inspect</c>, repository configs and the host handle each. One input unless
+/// <see cref="MultiInputBlock.InputCount"/> is overridden.
+/// </summary>
+public abstract class MultiOutputBlock : MultiInputBlock
+{
+    /// <param name="name">The block's type name, shown in structure prints.</param>
+    protected MultiOutputBlock(string name) : base(name) { }
+
+    /// <inheritdoc/>
+    public override int InputCount => 1;
+
+    /// <summary>How many values the forward gives.</summary>
+    public abstract int OutputCount { get; }
+
+    /// <summary>Runs the forward eagerly on tensors, one per input; returns every output.</summary>
+    public Tensor[] forward_all(params Tensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return [.. CallAll([.. inputs.Select(Value.Eager)]).Select(v => v.Tensor)];
+    }
+
+    /// <summary>Runs this block on values, eagerly or recorded into the graph being exported; returns every output.</summary>
+    public IReadOnlyList<Value> CallAll(IReadOnlyList<Value> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count != InputCount)
+            throw new ArgumentException($"{GetType().Name} takes {InputCount} inputs, {inputs.Count} were given", nameof(inputs));
+        IReadOnlyList<Value> outputs;
+        if (GraphRecorder.Current is not { } graph) outputs = ForwardAll(inputs);
+        else
+        {
+            using (graph.EnterBlock(this))
+            {
+                outputs = ForwardAll(inputs);
+                foreach (var output in outputs) graph.RecordBlockOutput(this, output);
+            }
+        }
+        if (outputs.Count != OutputCount)
+            throw new InvalidOperationException($"{GetType().Name} declares {OutputCount} outputs but its forward gave {outputs.Count}");
+        return outputs;
+    }
+
+    /// <summary>The forward computation, giving <see cref="OutputCount"/> values.</summary>
+    protected abstract IReadOnlyList<Value> ForwardAll(IReadOnlyList<Value> inputs);
+
+    /// <summary>A multi-output block has no single output: call <see cref="CallAll"/> (or <see cref="forward_all"/>).</summary>
+    protected sealed override Value Forward(IReadOnlyList<Value> inputs) =>
+        throw new InvalidOperationException($"{GetType().Name} gives {OutputCount} outputs; call CallAll (or forward_all) to get them all");
+}
