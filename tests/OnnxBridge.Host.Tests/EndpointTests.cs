@@ -61,6 +61,33 @@ public sealed class EndpointTests
     }
 
     [TestMethod]
+    public async Task EverydayNetworks_AreServed()
+    {
+        // The networks Core.Tests/EverydayNetworkTests trains, reloads, exports and verifies.
+        (string Name, OnnxBridge.Core.Blocks.Block Net, Core.Values.InputSpec Input, string Data)[] networks =
+        [
+            ("resnet", OnnxBridge.Tests.PluginBlocks.EverydayNetworks.SmallResNet(), OnnxBridge.Tests.PluginBlocks.EverydayNetworks.ImageInput, string.Join(",", Enumerable.Range(0, 64).Select(i => (i % 7) / 7.0))),
+            ("text_cnn", new OnnxBridge.Tests.PluginBlocks.TextCnn(), OnnxBridge.Tests.PluginBlocks.EverydayNetworks.TokenInput, "3,1,4,1,5,9,2,6,5,3,5,0"),
+            ("gelu_mlp", OnnxBridge.Tests.PluginBlocks.EverydayNetworks.GeluLayerNormMlp(), OnnxBridge.Tests.PluginBlocks.EverydayNetworks.FeatureInput, string.Join(",", Enumerable.Range(0, 20).Select(i => i / 10.0))),
+        ];
+        await using var server = await TestServer.StartAsync(addModels: repository =>
+        {
+            foreach (var (name, net, input, _) in networks)
+                OnnxBridge.Onnx.Repository.ModelRepository.Write(repository, name, 1, Core.Export.OnnxExporter.Export(net, new Core.Export.ExportOptions(input)), maxBatchSize: 8);
+        });
+
+        foreach (var (name, _, input, data) in networks)
+        {
+            var shape = "[1," + string.Join(",", input.Shape.Skip(1).Select(d => d.Size)) + "]";
+            var datatype = input.ElementType == OnnxBridge.Onnx.Proto.TensorProto.Types.DataType.Int64 ? "INT64" : "FP32";
+            var response = await server.PostAsync($"/v2/models/{name}/infer", $$"""{"inputs":[{"name":"{{input.Name}}","shape":{{shape}},"datatype":"{{datatype}}","data":[{{data}}]}]}""");
+
+            Assert.AreEqual(200, response.Status, $"{name}: {response.Body?.ToJsonString()}");
+            Assert.AreEqual(name == "text_cnn" ? "[1,4]" : "[1,10]", response.Body!["outputs"]![0]!["shape"]!.ToJsonString(), name);
+        }
+    }
+
+    [TestMethod]
     [DataRow("/v2/models/mlp/ready", 200)]
     [DataRow("/v2/models/mlp/versions/2/ready", 200)]
     [DataRow("/v2/models/mlp/versions/7/ready", 404)]

@@ -37,11 +37,13 @@ internal sealed class TestServer : IAsyncDisposable
 
     public LogCapture Logs { get; }
 
-    public static async Task<TestServer> StartAsync(Func<HostSettings, HostSettings>? adjust = null)
+    /// <param name="addModels">Writes more models into the repository before the server starts.</param>
+    public static async Task<TestServer> StartAsync(Func<HostSettings, HostSettings>? adjust = null, Action<string>? addModels = null)
     {
         var folder = new TempFolder();
         var repository = folder.File("repository");
         var (v1, v2) = TestRepository.Create(repository);
+        addModels?.Invoke(repository);
         var settings = new HostSettings { Repository = repository, Port = 0 };
         if (adjust is not null) settings = adjust(settings);
         var logs = new LogCapture();
