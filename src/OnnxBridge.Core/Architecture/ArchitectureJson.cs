@@ -41,6 +41,8 @@ public static class ArchitectureJson
     private static readonly Dictionary<string, Type> BuiltIns = new(StringComparer.Ordinal)
     {
         ["Sequential"] = typeof(Sequential),
+        ["ModuleList"] = typeof(ModuleList),
+        ["ModuleDict"] = typeof(ModuleDict),
         ["Linear"] = typeof(Linear),
         ["ReLU"] = typeof(ReLU),
         ["Conv1d"] = typeof(Conv1d),
@@ -133,9 +135,9 @@ public static class ArchitectureJson
         seen[block] = path;
         var type = block.GetType();
         var node = new JsonObject { ["type"] = BuiltIns.ContainsValue(type) ? type.Name : type.FullName };
-        if (block is Sequential sequential)
+        if (block is Sequential or ModuleList or ModuleDict)
         {
-            node["children"] = Children(sequential.named_children().Select(c => (c.name, (Block)c.module)), path, seen);
+            node["children"] = Children(block.named_children().Select(c => (c.name, (Block)c.module)), path, seen);
             return node;
         }
         var constructor = ChooseConstructor(type, path);
@@ -232,12 +234,30 @@ public static class ArchitectureJson
             var type = Resolve(typeName, path);
             var children = obj["children"] as JsonArray;
             Block block;
-            if (type == typeof(Sequential))
+            if (type == typeof(Sequential) || type == typeof(ModuleList) || type == typeof(ModuleDict))
             {
-                var sequential = new Sequential();
-                foreach (var (childName, child) in ReadChildren(children, path, depth)) sequential.Append(childName, child);
-                Register(path, sequential); // only now: a reference to an enclosing block would be a cycle
-                return sequential;
+                var read = ReadChildren(children, path, depth);
+                Block container;
+                if (type == typeof(Sequential))
+                {
+                    var sequential = new Sequential();
+                    foreach (var (childName, child) in read) sequential.Append(childName, child);
+                    container = sequential;
+                }
+                else if (type == typeof(ModuleList))
+                {
+                    if (!read.Select(r => r.Name).SequenceEqual(Enumerable.Range(0, read.Count).Select(n => n.ToString(CultureInfo.InvariantCulture))))
+                        throw new ArchitectureException($"block '{Show(path)}' (ModuleList) takes its children in order: name them 0, 1, 2, ...");
+                    container = new ModuleList([.. read.Select(r => r.Block)]);
+                }
+                else
+                {
+                    var dictionary = new ModuleDict();
+                    foreach (var (childName, child) in read) dictionary.Add(childName, child);
+                    container = dictionary;
+                }
+                Register(path, container); // only now: a reference to an enclosing block would be a cycle
+                return container;
             }
             block = Construct(type, obj["args"] as JsonObject, children, path, depth);
             Register(path, block);
