@@ -84,6 +84,19 @@ public static class ArchitectureJson
         ["LogSoftmax"] = typeof(LogSoftmax),
         ["Softmin"] = typeof(Softmin),
         ["GLU"] = typeof(GLU),
+        ["ConvTranspose1d"] = typeof(ConvTranspose1d),
+        ["ConvTranspose2d"] = typeof(ConvTranspose2d),
+        ["Upsample"] = typeof(Upsample),
+        ["PixelShuffle"] = typeof(PixelShuffle),
+        ["PixelUnshuffle"] = typeof(PixelUnshuffle),
+        ["ZeroPad2d"] = typeof(ZeroPad2d),
+        ["ConstantPad1d"] = typeof(ConstantPad1d),
+        ["ConstantPad2d"] = typeof(ConstantPad2d),
+        ["ReflectionPad1d"] = typeof(ReflectionPad1d),
+        ["ReflectionPad2d"] = typeof(ReflectionPad2d),
+        ["ReplicationPad1d"] = typeof(ReplicationPad1d),
+        ["ReplicationPad2d"] = typeof(ReplicationPad2d),
+        ["ChannelDropout"] = typeof(ChannelDropout),
         ["LayerNorm"] = typeof(LayerNorm),
         ["GroupNorm"] = typeof(GroupNorm),
         ["InstanceNorm"] = typeof(InstanceNorm),
@@ -161,6 +174,7 @@ public static class ArchitectureJson
     {
         null => null,
         long[] sizes => new JsonArray([.. sizes.Select(v => (JsonNode)JsonValue.Create(v))]),
+        double[] numbers => new JsonArray([.. numbers.Select(v => (JsonNode)JsonValue.Create(v))]),
         long l => JsonValue.Create(l),
         int i => JsonValue.Create(i),
         double d => JsonValue.Create(d),
@@ -206,7 +220,7 @@ public static class ArchitectureJson
     private static bool IsScalar(Type type)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
-        return t == typeof(long) || t == typeof(int) || t == typeof(double) || t == typeof(float) || t == typeof(bool) || t == typeof(string) || t == typeof(long[]);
+        return t == typeof(long) || t == typeof(int) || t == typeof(double) || t == typeof(float) || t == typeof(bool) || t == typeof(string) || t == typeof(long[]) || t == typeof(double[]);
     }
 
     private static string Show(string path) => path.Length == 0 ? "<root>" : path;
@@ -334,6 +348,10 @@ public static class ArchitectureJson
                 _ when type == typeof(Linear) => Arg("inFeatures") is { } inFeatures
                     ? Sum(ParameterBudget.Product([Arg("outFeatures") ?? 0, inFeatures]), Arg("bias") * Arg("outFeatures") ?? 0)
                     : 0,
+                _ when typeof(ConvTranspose).IsAssignableFrom(type) => Arg("inChannels") is { } inputs
+                    ? Sum(ParameterBudget.Product([inputs, (Arg("outChannels") ?? 0) / Math.Max(1, Arg("groups") ?? 1), .. KernelElements(type, values.OfType<long[]>().FirstOrDefault())]),
+                          Arg("bias") * Arg("outChannels") ?? 0)
+                    : 0,
                 _ when typeof(Convolution).IsAssignableFrom(type) => Arg("inChannels") is { } inChannels
                     ? Sum(ParameterBudget.Product([Arg("outChannels") ?? 0, inChannels / Math.Max(1, Arg("groups") ?? 1), .. KernelElements(type, values.OfType<long[]>().FirstOrDefault())]),
                           Arg("bias") * Arg("outChannels") ?? 0)
@@ -358,7 +376,7 @@ public static class ArchitectureJson
         /// <summary>The kernel sizes of a convolution from its file arguments: one per spatial dimension.</summary>
         private static long[] KernelElements(Type type, long[]? kernel)
         {
-            var dimensions = type == typeof(Conv1d) ? 1 : type == typeof(Conv3d) ? 3 : 2;
+            var dimensions = type == typeof(Conv1d) || type == typeof(ConvTranspose1d) ? 1 : type == typeof(Conv3d) ? 3 : 2;
             return kernel is null ? [0] : kernel.Length == 1 ? [.. Enumerable.Repeat(kernel[0], dimensions)] : kernel;
         }
 
@@ -369,6 +387,7 @@ public static class ArchitectureJson
             {
                 // PyTorch's int-or-tuple arguments: a single number stands for a one-element list.
                 return type == typeof(long[]) ? value is JsonArray list ? list.Select(v => v!.GetValue<long>()).ToArray() : [value.GetValue<long>()]
+                    : type == typeof(double[]) ? value is JsonArray numbers ? numbers.Select(v => v!.GetValue<double>()).ToArray() : [value.GetValue<double>()]
                     : type == typeof(long) ? value.GetValue<long>()
                     : type == typeof(int) ? value.GetValue<int>()
                     : type == typeof(double) ? value.GetValue<double>()

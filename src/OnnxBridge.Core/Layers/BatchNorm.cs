@@ -19,10 +19,11 @@ public sealed class BatchNorm : Block
     private readonly Tensor _numBatchesTracked;
 
     /// <summary>Creates the layer for inputs of rank <paramref name="inputRank"/> (2 or 4).</summary>
-    public BatchNorm(long numFeatures, long inputRank = 4, double epsilon = 1e-5, double momentum = 0.1) : base(inputRank == 2 ? "BatchNorm1d" : "BatchNorm2d")
+    public BatchNorm(long numFeatures, long inputRank = 4, double epsilon = 1e-5, double momentum = 0.1) : base(inputRank switch { 2 => "BatchNorm1d", 5 => "BatchNorm3d", _ => "BatchNorm2d" })
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numFeatures);
-        if (inputRank is not (2 or 4)) throw new ArgumentOutOfRangeException(nameof(inputRank), inputRank, "BatchNorm normalizes [batch, features] (rank 2) or [batch, channels, height, width] (rank 4) inputs");
+        if (inputRank is not (2 or 4 or 5))
+            throw new ArgumentOutOfRangeException(nameof(inputRank), inputRank, "BatchNorm normalizes [batch, features(, length)] (BatchNorm1d: rank 2), [batch, channels, height, width] (BatchNorm2d: rank 4) or [batch, channels, depth, height, width] (BatchNorm3d: rank 5) inputs");
         if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be positive");
         if (!(momentum is > 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in (0, 1]");
         (NumFeatures, InputRank, Epsilon, Momentum) = (numFeatures, inputRank, epsilon, momentum);
@@ -36,7 +37,7 @@ public sealed class BatchNorm : Block
     /// <summary>The number of features or channels (dimension 1).</summary>
     public long NumFeatures { get; }
 
-    /// <summary>The rank of the inputs: 2 (BatchNorm1d) or 4 (BatchNorm2d).</summary>
+    /// <summary>The rank of the inputs: 2 (BatchNorm1d, which also takes [batch, features, length]), 4 (BatchNorm2d) or 5 (BatchNorm3d).</summary>
     public long InputRank { get; }
 
     /// <summary>Added to the variance before the square root.</summary>
@@ -54,9 +55,11 @@ public sealed class BatchNorm : Block
     /// <inheritdoc/>
     protected override Value Forward(Value input)
     {
-        if (input.Rank != InputRank || (input.Shape[1].IsKnown && input.Shape[1].Size != NumFeatures))
+        var rankFits = input.Rank == InputRank || (InputRank == 2 && input.Rank == 3);
+        if (!rankFits || input.Rank < 2 || (input.Shape[1].IsKnown && input.Shape[1].Size != NumFeatures))
         {
-            var message = $"{GetName()} expects [{(InputRank == 2 ? "batch, features" : "batch, channels, height, width")}] with {NumFeatures} at dimension 1, got {Dim.Format(input.Shape)}";
+            var layout = InputRank switch { 2 => "batch, features(, length)", 4 => "batch, channels, height, width", _ => "batch, channels, depth, height, width" };
+            var message = $"{GetName()} expects [{layout}] with {NumFeatures} at dimension 1, got {Dim.Format(input.Shape)}";
             throw Tracing.GraphRecorder.Current?.Error(message, "BatchNormalization") ?? (Exception)new ArgumentException(message, nameof(input));
         }
         if (input.IsSymbolic || !training)
@@ -66,5 +69,5 @@ public sealed class BatchNorm : Block
     }
 
     /// <inheritdoc/>
-    protected override string ExtraRepr => string.Create(CultureInfo.InvariantCulture, $"{NumFeatures}, eps={Epsilon}, momentum={Momentum}, affine=True, track_running_stats=True");
+    protected override string ExtraRepr => string.Create(CultureInfo.InvariantCulture, $"{NumFeatures}, eps={PythonRepr.Float(Epsilon)}, momentum={PythonRepr.Float(Momentum)}, affine=True, track_running_stats=True");
 }

@@ -119,14 +119,7 @@ public abstract class Convolution : WeightedLayer
 
     private long[] WeightShape(long inChannels) => [OutChannels, inChannels / Groups, .. _kernel];
 
-    /// <summary>PyTorch's int-or-tuple arguments: one value for every spatial dimension, or one each.</summary>
-    private long[] PerDimension(long[] values, string name, long minimum)
-    {
-        if (values.Length != 1 && values.Length != Dimensions)
-            throw new ArgumentException($"{name} takes 1 or {Dimensions} values, got [{string.Join(", ", values)}]", name);
-        if (values.Any(v => v < minimum)) throw new ArgumentException($"{name} values must be at least {minimum}, got [{string.Join(", ", values)}]", name);
-        return values.Length == 1 ? [.. Enumerable.Repeat(values[0], Dimensions)] : (long[])values.Clone();
-    }
+    private long[] PerDimension(long[] values, string name, long minimum) => SpatialArguments.PerDimension(values, Dimensions, name, minimum);
 
     private (long[], long[]) Pads(long[] padding)
     {
@@ -137,5 +130,5 @@ public abstract class Convolution : WeightedLayer
         return (each, (long[])each.Clone());
     }
 
-    private static string Tuple(long[] values) => values.Length == 1 ? $"({values[0]},)" : "(" + string.Join(", ", values) + ")";
+    private static string Tuple(long[] values) => SpatialArguments.Tuple(values);
 }

@@ -48,13 +48,7 @@ public abstract class Pooling : Block
     private protected string Show(long[] values) =>
         _scalarArguments ? values[0].ToString(CultureInfo.InvariantCulture) : "(" + string.Join(", ", values) + (values.Length == 1 ? ",)" : ")");
 
-    private protected long[] PerDimension(long[] values, string name, long minimum)
-    {
-        if (values.Length != 1 && values.Length != Dimensions)
-            throw new ArgumentException($"{name} takes 1 or {Dimensions} values, got [{string.Join(", ", values)}]", name);
-        if (values.Any(v => v < minimum)) throw new ArgumentException($"{name} values must be at least {minimum}, got [{string.Join(", ", values)}]", name);
-        return values.Length == 1 ? [.. Enumerable.Repeat(values[0], Dimensions)] : (long[])values.Clone();
-    }
+    private protected long[] PerDimension(long[] values, string name, long minimum) => SpatialArguments.PerDimension(values, Dimensions, name, minimum);
 }
 
 /// <summary>nn.MaxPool1d/2d/3d(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False).</summary>

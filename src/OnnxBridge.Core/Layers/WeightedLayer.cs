@@ -39,22 +39,23 @@ public abstract class WeightedLayer : Block, IWeightedLayer
     protected internal override void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        if (Weight is null) Materialize(plan["weight"], ScalarType.Float32, CPU, initialize: false);
+        if (Weight is null) Materialize(plan["weight"], ScalarType.Float32, CPU, initialize: false, plan.TryGetValue("bias", out var bias) ? bias[0] : null);
     }
 
     /// <summary>Creates and registers the parameters; <paramref name="initialize"/> false leaves them for a state-dict load to fill.</summary>
-    protected void Materialize(long[] weightShape, ScalarType dtype, Device device, bool initialize)
+    /// <param name="biasSize">The bias length: the weight's first dimension unless given (a transposed convolution's is its second).</param>
+    protected void Materialize(long[] weightShape, ScalarType dtype, Device device, bool initialize, long? biasSize = null)
     {
         ArgumentNullException.ThrowIfNull(weightShape);
         if (Budget is { } budget)
         {
             var weights = ParameterBudget.Product(weightShape);
-            budget.Charge(weights < 0 ? -1 : weights + (HasBias ? weightShape[0] : 0),
+            budget.Charge(weights < 0 ? -1 : weights + (HasBias ? biasSize ?? weightShape[0] : 0),
                 () => $"{DisplayName} materializing with weight {Onnx.Tensors.HostTensor.FormatShape(weightShape)}");
         }
         using var noGrad = no_grad();
         var weight = new Parameter(empty(weightShape, dtype, device));
-        var bias = HasBias ? new Parameter(empty([weightShape[0]], dtype, device)) : null;
+        var bias = HasBias ? new Parameter(empty([biasSize ?? weightShape[0]], dtype, device)) : null;
         if (initialize)
         {
             var bound = 1.0 / Math.Sqrt(weightShape.Skip(1).Aggregate(1L, (product, d) => product * d));

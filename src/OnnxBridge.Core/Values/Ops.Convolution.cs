@@ -66,6 +66,46 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// Transposed convolution over [N, C, spatial...] (1 or 2 spatial dimensions), PyTorch's weight
+    /// layout [in, out/groups, k...]; the output size is (in − 1)·stride − 2·padding +
+    /// dilation·(k − 1) + output_padding + 1 (torch conv_transpose1d/2d, ONNX ConvTranspose).
+    /// </summary>
+    public static Value ConvTranspose(Value x, Value weight, Value? bias, long[] stride, long[] padding, long[] outputPadding, long[] dilation, long groups)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        var n = stride.Length;
+        if (n is < 1 or > 2 || padding.Length != n || outputPadding.Length != n || dilation.Length != n)
+            throw new ArgumentException($"a transposed convolution takes 1 or 2 spatial dimensions, with one stride, padding, output padding and dilation each");
+        if (GraphOf(x, weight, bias) is not { } graph)
+            return Eager("ConvTranspose", () => n == 1
+                ? nn.functional.conv_transpose1d(x.Tensor, weight.Tensor, bias?.Tensor, stride[0], padding[0], outputPadding[0], dilation[0], groups)
+                : nn.functional.conv_transpose2d(x.Tensor, weight.Tensor, bias?.Tensor, stride, padding, outputPadding, dilation, groups), x, weight, bias);
+        var (sx, sw) = (Lift(graph, x), Lift(graph, weight));
+        RequireSameType(graph, "ConvTranspose", sx, sw);
+        if (sx.Shape.Count != n + 2) throw graph.Error($"a {n}-d transposed convolution takes [batch, channels, {n} spatial dimensions], got {Dim.Format(sx.Shape)}", "ConvTranspose");
+        if (sw.Shape.Count != n + 2 || !sw.Shape.All(d => d.IsKnown))
+            throw graph.Error($"the weight must be [in, out/groups, {n} kernel sizes] with known sizes, got {Dim.Format(sw.Shape)}", "ConvTranspose");
+        if (sx.Shape[1].IsKnown && sx.Shape[1].Size != sw.Shape[0].Size)
+            throw graph.Error($"input {Dim.Format(sx.Shape)} has {sx.Shape[1]} channels but the weight {Dim.Format(sw.Shape)} expects {sw.Shape[0]}", "ConvTranspose");
+        var kernel = sw.Shape.Skip(2).Select(d => d.Size!.Value).ToArray();
+        var shape = new Dim[n + 2];
+        (shape[0], shape[1]) = (sx.Shape[0], Dim.Known(sw.Shape[1].Size!.Value * groups));
+        for (int i = 0; i < n; i++)
+        {
+            shape[i + 2] = sx.Shape[i + 2] is { IsKnown: true } size
+                ? Dim.Known((size.Size!.Value - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + outputPadding[i] + 1)
+                : Dim.Unknown;
+        }
+        var node = graph.Node("ConvTranspose").Input(sx, sw);
+        if (bias is not null) node.Input(Lift(graph, bias));
+        return Value.Symbolic(node
+            .Attribute("kernel_shape", kernel).Attribute("strides", stride).Attribute("pads", [.. padding, .. padding])
+            .Attribute("output_padding", outputPadding).Attribute("dilations", dilation).Attribute("group", groups)
+            .Output(sx.ElementType, shape));
+    }
+
+    /// <summary>
     /// Pads the last dimensions: <paramref name="pad"/> in PyTorch's order (last dimension first,
     /// before and after: <c>(left, right, top, bottom, ...)</c>), with <paramref name="mode"/>
     /// constant (<paramref name="value"/>), reflect, replicate or circular (torch.nn.functional.pad;
