@@ -107,6 +107,14 @@ OPS = {
     "chunk": lambda x, a: weighted_cat(torch.chunk(x[0], a["chunks"], a["dim"]), a["dim"]),
     "slice": lambda x, a: x[0][(slice(None),) * (a["dim"] % x[0].dim()) + (slice(a["start"], a["end"], a["step"]),)],
     "narrow": lambda x, a: torch.narrow(x[0], a["dim"], a["start"], a["length"]),
+    "gather": lambda x, a: torch.gather(x[0], a["dim"], x[1]),
+    "index_select": lambda x, a: torch.index_select(x[0], a["dim"], x[1]),
+    "expand": lambda x, a: x[0].expand(*a["sizes"]),
+    "repeat": lambda x, a: x[0].repeat(*a["repeats"]),
+    "zeros_like": lambda x, a: torch.zeros_like(x[0]),
+    "ones_like": lambda x, a: torch.ones_like(x[0]),
+    "full_like": lambda x, a: torch.full_like(x[0], a["value"]),
+    "add_arange_of_size": lambda x, a: x[0] + torch.arange(x[0].size(a["dim"])).to(x[0].dtype),
 }
 
 torch.manual_seed(0)
@@ -204,6 +212,18 @@ CASES = [
     ("slice_step", "slice", {"dim": 0, "start": 0, "end": 7, "step": 2}, [randn(7, 3)]),
     ("slice_negative", "slice", {"dim": -1, "start": -3, "end": -1, "step": 1}, [randn(2, 3, 6)]),
     ("narrow", "narrow", {"dim": 1, "start": 1, "length": 2}, [randn(3, 4)]),
+    ("gather_dim1", "gather", {"dim": 1}, [randn(3, 4), torch.randint(0, 4, (3, 2))]),
+    ("gather_dim0", "gather", {"dim": 0}, [randn(3, 4), torch.randint(0, 3, (5, 4))]),
+    ("index_select_dim0", "index_select", {"dim": 0}, [randn(4, 3), torch.tensor([3, 0, 0, 2])]),
+    ("index_select_last", "index_select", {"dim": -1}, [randn(2, 3, 5), torch.tensor([4, 1])]),
+    ("expand_keep", "expand", {"sizes": [3, -1, 4]}, [randn(3, 2, 1)]),
+    ("expand_new_leading", "expand", {"sizes": [2, 3, 4]}, [randn(3, 1)]),
+    ("repeat", "repeat", {"repeats": [2, 3]}, [randn(2, 3)]),
+    ("repeat_new_leading", "repeat", {"repeats": [2, 1, 2]}, [randn(3, 2)]),
+    ("zeros_like", "zeros_like", {}, [randn(2, 3)]),
+    ("ones_like_int", "ones_like", {}, [torch.randint(0, 5, (2, 3))]),
+    ("full_like", "full_like", {"value": 2.5}, [randn(3, 2)]),
+    ("add_arange_of_size", "add_arange_of_size", {"dim": 1}, [randn(3, 4)]),
 ]
 
 manifest = []
@@ -211,7 +231,7 @@ for index, (name, op, args, inputs) in enumerate(CASES):
     torch.manual_seed(1000 + index)
     inputs = [t.clone().requires_grad_(t.is_floating_point()) for t in inputs]
     output = OPS[op](inputs, args)
-    differentiable = output.is_floating_point() and any(t.requires_grad for t in inputs)
+    differentiable = output.is_floating_point() and output.requires_grad
     record = {f"input{i}": t.detach() for i, t in enumerate(inputs)}
     record["output"] = output.detach()
     if differentiable:

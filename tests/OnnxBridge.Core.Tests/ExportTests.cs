@@ -3,6 +3,9 @@ using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Layers;
 using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx.TestCases;
+using OnnxBridge.Runtime.Parity;
+using OnnxBridge.Runtime.Sessions;
 using OnnxBridge.Tests.Shared;
 using static TorchSharp.torch;
 
@@ -187,5 +190,28 @@ public sealed class ExportTests
         OnnxExporter.Save(TrainedShapeMlp(), new ExportOptions(TestModels.Input20) { Opset = 13 }, paths[3]);
 
         OnnxChecker.AssertValid(paths);
+    }
+
+    [TestMethod]
+    public void SizesTakenInTheForward_StaySymbolic_SoOneExportServesEveryBatchSize()
+    {
+        // x + arange(x.size(0))[:, None], and ones_like(x): both shaped by the batch at run time.
+        var net = new Lambda(x => x + Ops.Arange(x.Size(0)).To(x.ElementType).Unsqueeze(1) + Ops.OnesLike(x));
+        var model = OnnxExporter.Export(net, new ExportOptions(InputSpec.Float32("x", Dim.Named("batch"), 3)));
+        using var session = OnnxModelSession.Open(Google.Protobuf.MessageExtensions.ToByteArray(model));
+
+        foreach (var batch in new[] { 2L, 5L })
+        {
+            using var x = randn(batch, 3);
+            var expected = TensorConvert.ToHost(net.forward(x));
+            var actual = session.Run([new NamedTensor("x", TensorConvert.ToHost(x))])[0].Tensor;
+            Assert.IsTrue(TensorComparer.Compare("output", expected, actual, Tolerance.Float32).Passed, $"batch {batch}");
+        }
+        Assert.IsTrue(model.Graph.Node.Any(n => n.OpType == "Range"), "the length comes from Shape at run time");
+    }
+
+    private sealed class Lambda(Func<Value, Value> body) : Block("Lambda")
+    {
+        protected override Value Forward(Value input) => body(input);
     }
 }

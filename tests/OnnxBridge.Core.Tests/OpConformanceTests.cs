@@ -104,6 +104,14 @@ public sealed class OpConformanceTests
         ["chunk"] = (x, a) => WeightedCat(x[0].Chunk(Long(a, "chunks"), Long(a, "dim")), Long(a, "dim")),
         ["slice"] = (x, a) => x[0].Slice(Long(a, "dim"), Long(a, "start"), Long(a, "end"), Long(a, "step")),
         ["narrow"] = (x, a) => x[0].Narrow(Long(a, "dim"), Long(a, "start"), Long(a, "length")),
+        ["gather"] = (x, a) => x[0].Gather(Long(a, "dim"), x[1]),
+        ["index_select"] = (x, a) => x[0].IndexSelect(Long(a, "dim"), x[1]),
+        ["expand"] = (x, a) => x[0].Expand(Longs(a, "sizes")),
+        ["repeat"] = (x, a) => x[0].Repeat(Longs(a, "repeats")),
+        ["zeros_like"] = (x, _) => Values.Ops.ZerosLike(x[0]),
+        ["ones_like"] = (x, _) => Values.Ops.OnesLike(x[0]),
+        ["full_like"] = (x, a) => Values.Ops.FullLike(x[0], a.GetProperty("value").GetDouble()),
+        ["add_arange_of_size"] = (x, a) => x[0] + Values.Ops.Arange(x[0].Size(Long(a, "dim"))).To(x[0].ElementType),
     };
 
     [TestMethod]
@@ -111,7 +119,7 @@ public sealed class OpConformanceTests
     {
         var cases = s_cases.Value.Cases;
 
-        Assert.IsTrue(cases.Count >= 90, $"{cases.Count} cases");
+        Assert.IsTrue(cases.Count >= 100, $"{cases.Count} cases");
         CollectionAssert.AreEquivalent(Ops.Keys.ToList(), cases.Select(c => c.Op).Distinct().ToList(), "every op has cases, and every case's op is in the table");
     }
 

@@ -37,4 +37,87 @@ public static partial class Ops
         if (sw.Shape.Count != 2) throw graph.Error($"the embedding weight must be [num_embeddings, dim], got {Dim.Format(sw.Shape)}", "Gather");
         return Value.Symbolic(graph.Node("Gather").Input(sw, si).Attribute("axis", 0).Output(sw.ElementType, [.. si.Shape, sw.Shape[1]]));
     }
+
+    /// <summary>
+    /// Elements of <paramref name="x"/> picked along <paramref name="dim"/> by <paramref name="index"/>,
+    /// an int64 tensor of x's rank: out[i][j] = x[index[i][j]][j] for dim 0 (torch.gather, ONNX GatherElements).
+    /// </summary>
+    public static Value Gather(Value x, long dim, Value index)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(index);
+        RequireType(index, "GatherElements", DataType.Int64, "int64 index");
+        if (GraphOf(x, index) is not { } graph) return Eager("GatherElements", () => x.Tensor.gather(dim, index.Tensor), x, index);
+        var (sx, si) = (Lift(graph, x), Lift(graph, index));
+        if (si.Shape.Count != sx.Shape.Count) throw graph.Error($"gather's index {Dim.Format(si.Shape)} must have the rank of the input {Dim.Format(sx.Shape)}", "GatherElements");
+        var axis = Axis(graph, "GatherElements", dim, sx.Shape.Count);
+        return Value.Symbolic(graph.Node("GatherElements").Input(sx, si).Attribute("axis", axis).Output(sx.ElementType, si.Shape));
+    }
+
+    /// <summary>The slices of <paramref name="x"/> at the int64 indices <paramref name="index"/> (1-D) along <paramref name="dim"/> (torch.index_select, ONNX Gather).</summary>
+    public static Value IndexSelect(Value x, long dim, Value index)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(index);
+        RequireType(index, "Gather", DataType.Int64, "int64 index");
+        if (index.Rank != 1) throw Refused("Gather", $"index_select takes a 1-D index, got {Dim.Format(index.Shape)}", index);
+        if (GraphOf(x, index) is not { } graph) return Eager("Gather", () => x.Tensor.index_select(dim, index.Tensor), x, index);
+        var (sx, si) = (Lift(graph, x), Lift(graph, index));
+        var axis = Axis(graph, "Gather", dim, sx.Shape.Count);
+        Dim[] shape = [.. sx.Shape.Take(axis), si.Shape[0], .. sx.Shape.Skip(axis + 1)];
+        return Value.Symbolic(graph.Node("Gather").Input(sx, si).Attribute("axis", axis).Output(sx.ElementType, shape));
+    }
+
+    /// <summary>The size of dimension <paramref name="dim"/> as an int64 scalar value — known at run time even where symbolic at export (ONNX Shape, Gather).</summary>
+    public static Value Size(Value x, long dim)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (GraphOf(x) is not { } graph) return Value.Eager(tensor(x.Tensor.shape[(int)(dim < 0 ? dim + x.Rank : dim)]));
+        var sx = Lift(graph, x);
+        var axis = Axis(graph, "Shape", dim, sx.Shape.Count);
+        if (sx.Shape[axis] is { IsKnown: true } known) return Value.Symbolic(graph.Constant(HostTensor.Create([known.Size!.Value])));
+        var shape = graph.Node("Shape").Input(sx).Output(DataType.Int64, [Dim.Known(sx.Shape.Count)]);
+        var index = graph.Constant(HostTensor.Create([(long)axis]));
+        return Value.Symbolic(graph.Node("Gather").Input(shape, index).Attribute("axis", 0).Output(DataType.Int64, []));
+    }
+
+    /// <summary>0, 1, …, end − 1 for an int64 scalar <paramref name="end"/> (e.g. <see cref="Size"/>), as int64 (torch.arange, ONNX Range).</summary>
+    public static Value Arange(Value end)
+    {
+        ArgumentNullException.ThrowIfNull(end);
+        RequireType(end, "Range", DataType.Int64, "an int64 scalar");
+        if (end.Rank != 0) throw Refused("Range", $"arange takes a scalar end, got {Dim.Format(end.Shape)}", end);
+        if (GraphOf(end) is not { } graph) return Eager("Range", () => arange(end.Tensor.item<long>(), ScalarType.Int64), end);
+        var length = end.IsSymbolic ? Dim.Unknown : Dim.Known(end.Tensor.item<long>());
+        // Range takes scalars: HostTensor.Create without a shape is one.
+        var zero = graph.Constant(HostTensor.Create([0L]));
+        var one = graph.Constant(HostTensor.Create([1L]));
+        return Value.Symbolic(graph.Node("Range").Input(zero, Lift(graph, end), one).Output(DataType.Int64, [length]));
+    }
+
+    /// <summary>A tensor of x's shape and type filled with <paramref name="value"/> (torch.full_like, zeros_like, ones_like; ONNX ConstantOfShape of Shape).</summary>
+    public static Value FullLike(Value x, double value)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (GraphOf(x) is not { } graph) return Eager("ConstantOfShape", () => full_like(x.Tensor, value), x);
+        var sx = Lift(graph, x);
+        var shape = graph.Node("Shape").Input(sx).Output(DataType.Int64, [Dim.Known(sx.Shape.Count)]);
+        var fill = x.ElementType switch
+        {
+            // ConstantOfShape's value is a one-element 1-D tensor.
+            DataType.Float => HostTensor.Create<float>([(float)value], 1),
+            DataType.Double => HostTensor.Create<double>([value], 1),
+            DataType.Int64 => HostTensor.Create<long>([(long)value], 1),
+            DataType.Int32 => HostTensor.Create<int>([(int)value], 1),
+            DataType.Bool => HostTensor.Create<bool>([value != 0], 1),
+            var other => throw graph.Error($"full_like of {ElementTypes.Name(other)} values is not supported", "ConstantOfShape"),
+        };
+        return Value.Symbolic(graph.Node("ConstantOfShape").Input(shape).Attribute("value", fill).Output(sx.ElementType, sx.Shape));
+    }
+
+    /// <summary>zeros_like.</summary>
+    public static Value ZerosLike(Value x) => FullLike(x, 0);
+
+    /// <summary>ones_like.</summary>
+    public static Value OnesLike(Value x) => FullLike(x, 1);
 }

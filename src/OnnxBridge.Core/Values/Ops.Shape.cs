@@ -249,6 +249,45 @@ public static partial class Ops
         return Slice(x, dim, from, from + length);
     }
 
+    /// <summary>
+    /// x broadcast to <paramref name="sizes"/>, −1 keeping a dimension (torch expand; ONNX Expand, with
+    /// −1 written as 1, which ONNX's broadcasting also keeps).
+    /// </summary>
+    public static Value Expand(Value x, params long[] sizes)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(sizes);
+        if (sizes.Length < x.Rank) throw Refused("Expand", $"expand to [{string.Join(", ", sizes)}] gives fewer dimensions than {Dim.Format(x.Shape)} has", x);
+        if (GraphOf(x) is not { } graph) return Eager("Expand", () => x.Tensor.expand(sizes), x);
+        var sx = Lift(graph, x);
+        var offset = sizes.Length - sx.Shape.Count;
+        var shape = new Dim[sizes.Length];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            var own = i >= offset ? sx.Shape[i - offset] : Dim.Known(1);
+            if (sizes[i] == -1 && i < offset) throw graph.Error($"expand cannot keep (-1) the new leading dimension {i}", "Expand");
+            if (sizes[i] != -1 && own.IsKnown && own.Size != 1 && own.Size != sizes[i])
+                throw graph.Error($"cannot expand {Dim.Format(sx.Shape)} to [{string.Join(", ", sizes)}]: dimension {i} is {own}", "Expand");
+            shape[i] = sizes[i] == -1 ? own : Dim.Known(sizes[i]);
+        }
+        return Value.Symbolic(graph.Node("Expand").Input(sx).ConstantInput([.. sizes.Select(s => s == -1 ? 1L : s)]).Output(sx.ElementType, shape));
+    }
+
+    /// <summary>x tiled <paramref name="repeats"/> times along each dimension; more repeats than dimensions add leading ones (torch repeat, ONNX Tile).</summary>
+    public static Value Repeat(Value x, params long[] repeats)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(repeats);
+        if (repeats.Length < x.Rank || repeats.Any(r => r < 0))
+            throw Refused("Tile", $"repeat [{string.Join(", ", repeats)}] needs one non-negative count for each of the {x.Rank} dimensions (or more)", x);
+        if (GraphOf(x) is not { } graph) return Eager("Tile", () => x.Tensor.repeat(repeats), x);
+        var lifted = x;
+        for (int i = x.Rank; i < repeats.Length; i++) lifted = Unsqueeze(lifted, 0);
+        var sx = Lift(graph, lifted);
+        var shape = sx.Shape.Select((d, i) => d.IsKnown ? Dim.Known(d.Size!.Value * repeats[i]) : Dim.Unknown).ToArray();
+        return Value.Symbolic(graph.Node("Tile").Input(sx).ConstantInput(repeats).Output(sx.ElementType, shape));
+    }
+
     private static Value SqueezeAxes(GraphRecorder graph, SymbolicTensor sx, int[] axes)
     {
         Dim[] shape = [.. sx.Shape.Where((_, i) => !axes.Contains(i))];

@@ -86,6 +86,17 @@ public sealed partial class Value
 
     public Value To(DataType type) => Ops.To(this, type);
 
+    public Value Gather(long dim, Value index) => Ops.Gather(this, dim, index);
+
+    public Value IndexSelect(long dim, Value index) => Ops.IndexSelect(this, dim, index);
+
+    public Value Expand(params long[] sizes) => Ops.Expand(this, sizes);
+
+    public Value Repeat(params long[] repeats) => Ops.Repeat(this, repeats);
+
+    /// <summary>PyTorch's <c>x.size(dim)</c> as an int64 scalar value, which stays symbolic in exports.</summary>
+    public Value Size(long dim) => Ops.Size(this, dim);
+
     public Value Eq(Value other) => Ops.Equal(this, other);
 
     public Value Eq(double other) => Ops.Equal(this, Ops.ScalarLike(this, other));
