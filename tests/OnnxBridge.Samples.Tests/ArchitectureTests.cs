@@ -91,6 +91,25 @@ public sealed class ArchitectureTests
     }
 
     [TestMethod]
+    public void ConvolutionResamplingAndPaddingLayers_RoundTripThroughAnArchitectureFile()
+    {
+        var net = new Sequential(
+            new Conv1d(2, 4, [3], padding: [1], dilation: [2], groups: 2, paddingMode: "reflect"), new Conv2d(2, 4, [3, 5], [2, 1], [1, 2], bias: false),
+            new Conv3d(2, 2, [2, 2, 2]), new ConvTranspose2d(4, 2, [2], [2], outputPadding: [1], dilation: [2]), new ConvTranspose1d(null, 3, [3]),
+            new MaxPool2d([3], [2], [1], ceilMode: true), new AvgPool1d([2], countIncludePad: false), new AdaptiveAvgPool2d([2, 3]), new AdaptiveMaxPool1d([1]),
+            new Upsample(null, [2.0], "bilinear", alignCorners: true), new Upsample([4, 5]), new PixelShuffle(2), new PixelUnshuffle(2),
+            new ZeroPad2d([1, 2, 0, 3]), new ConstantPad1d([2], 0.5), new ReflectionPad2d([1]), new ReplicationPad1d([1, 3]),
+            new ChannelDropout("Dropout2d", 0.3), new Flatten(0, -1), new Unflatten(-1, [2, -1]), new BatchNorm(3, 5));
+
+        var rebuilt = ArchitectureJson.FromJson(ArchitectureJson.ToJson(net));
+
+        Assert.AreEqual(net.ToString(), rebuilt.ToString());
+        CollectionAssert.AreEqual(net.state_dict().Keys.ToList(), rebuilt.state_dict().Keys.ToList());
+        StringAssert.Contains(net.ToString(), "(1): Conv2d(2, 4, kernel_size=(3, 5), stride=(2, 1), padding=(1, 2), bias=False)");
+        StringAssert.Contains(net.ToString(), "(5): MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True)");
+    }
+
+    [TestMethod]
     public void DeferredLinear_IsWrittenWithANullInputSize()
     {
         var json = ArchitectureJson.ToJson(ChapterNetworks.FirstNet());

@@ -30,11 +30,12 @@ public abstract class Pooling : Block
 
     public int Dimensions { get; }
 
-    public long[] KernelSize => (long[])_kernel.Clone();
+    /// <summary>The window per spatial dimension (one number when it was given as one, so files keep the form).</summary>
+    public long[] KernelSize => Compact(_kernel);
 
-    public long[] Stride => (long[])_stride.Clone();
+    public long[] Stride => Compact(_stride);
 
-    public long[] Padding => (long[])_padding.Clone();
+    public long[] Padding => Compact(_padding);
 
     public bool CeilMode { get; }
 
@@ -43,6 +44,8 @@ public abstract class Pooling : Block
     private protected long[] StrideValues => _stride;
 
     private protected long[] PaddingValues => _padding;
+
+    private protected long[] Compact(long[] values) => _scalarArguments ? [values[0]] : (long[])values.Clone();
 
     /// <summary>A size as PyTorch prints it: an int when given as one, a tuple otherwise.</summary>
     private protected string Show(long[] values) =>
@@ -60,7 +63,7 @@ public class MaxPool : Pooling
         : base($"MaxPool{dimensions}d", dimensions, kernelSize, stride, padding ?? [0], ceilMode) =>
         _dilation = PerDimension(dilation ?? [1], nameof(dilation), 1);
 
-    public long[] Dilation => (long[])_dilation.Clone();
+    public long[] Dilation => Compact(_dilation);
 
     protected override Value Forward(Value input) => Ops.MaxPool(input, KernelValues, StrideValues, PaddingValues, _dilation, CeilMode);
 

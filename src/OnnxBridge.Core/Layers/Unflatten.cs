@@ -1,36 +1,50 @@
-using System.Globalization;
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;
 
 namespace OnnxBridge.Core.Layers;
 
 /// <summary>
-/// Reshapes [batch, C·H·W] to [batch, C, H, W] (PyTorch's nn.Unflatten(1, (C, H, W))), e.g. to
-/// feed flat pixel rows to a convolution.
+/// nn.Unflatten(dim, unflattened_size): splits dimension <see cref="Dim"/> into the given sizes (one
+/// may be −1), e.g. [batch, C·H·W] → [batch, C, H, W] to feed flat pixel rows to a convolution.
 /// </summary>
 public sealed class Unflatten : Block
 {
-    /// <summary>Creates the layer.</summary>
-    public Unflatten(long channels, long height, long width) : base(nameof(Unflatten))
+    private readonly long[] _sizes;
+
+    public Unflatten(long dim, long[] unflattenedSize) : base(nameof(Unflatten))
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-        (Channels, Height, Width) = (channels, height, width);
+        ArgumentNullException.ThrowIfNull(unflattenedSize);
+        if (unflattenedSize.Length == 0 || unflattenedSize.Any(s => s == 0 || s < -1) || unflattenedSize.Count(s => s == -1) > 1)
+            throw new ArgumentException($"unflattened_size must be positive sizes with at most one -1, got [{string.Join(", ", unflattenedSize)}]", nameof(unflattenedSize));
+        (Dim, _sizes) = (dim, (long[])unflattenedSize.Clone());
     }
 
-    /// <summary>The channel count of the result.</summary>
-    public long Channels { get; }
+    /// <summary>[batch, C·H·W] → [batch, C, H, W]: <c>nn.Unflatten(1, (C, H, W))</c>.</summary>
+    public Unflatten(long channels, long height, long width) : this(1, [channels, height, width]) { }
 
-    /// <summary>The height of the result.</summary>
-    public long Height { get; }
+    public long Dim { get; }
 
-    /// <summary>The width of the result.</summary>
-    public long Width { get; }
+    public long[] UnflattenedSize => (long[])_sizes.Clone();
 
     /// <inheritdoc/>
-    protected override Value Forward(Value input) => Ops.ReshapeBatch(input, [Channels, Height, Width]);
+    protected override Value Forward(Value input)
+    {
+        var rank = input.Rank;
+        var axis = Dim < 0 ? Dim + rank : Dim;
+        if (axis < 0 || axis >= rank) throw new ArgumentException($"Unflatten dimension {Dim} is out of range for {Values.Dim.Format(input.Shape)}");
+        if (axis == 1 && rank == 2 && !_sizes.Contains(-1)) return Ops.ReshapeBatch(input, _sizes); // [batch, n]: the batch stays named
+        // The other dimensions keep their sizes; one of unknown size (the batch) becomes the -1.
+        var target = new List<long>();
+        for (int i = 0; i < rank; i++)
+        {
+            if (i == axis) target.AddRange(_sizes);
+            else target.Add(input.Shape[i].Size ?? -1);
+        }
+        if (target.Count(t => t == -1) > 1)
+            throw new ArgumentException($"Unflatten({Dim}, ({string.Join(", ", _sizes)})) of {Values.Dim.Format(input.Shape)} leaves more than one size unknown");
+        return input.Reshape([.. target]);
+    }
 
     /// <inheritdoc/>
-    protected override string ExtraRepr => string.Create(CultureInfo.InvariantCulture, $"dim=1, unflattened_size=({Channels}, {Height}, {Width})");
+    protected override string ExtraRepr => $"dim={Dim}, unflattened_size=({string.Join(", ", _sizes)}{(_sizes.Length == 1 ? "," : "")})";
 }
