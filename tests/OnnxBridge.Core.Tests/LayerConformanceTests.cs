@@ -1,12 +1,9 @@
 using System.Text.Json;
 using OnnxBridge.Core.Blocks;
-using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Layers;
 using OnnxBridge.Core.Serialization;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Onnx.TestCases;
-using OnnxBridge.Runtime.Parity;
-using OnnxBridge.Runtime.Sessions;
 using OnnxBridge.Tests.Shared;
 using static TorchSharp.torch;
 
@@ -23,11 +20,6 @@ namespace OnnxBridge.Core.Tests;
 [DoNotParallelize]
 public sealed class LayerConformanceTests
 {
-    private static readonly Tolerance Eager = new(1e-6, 1e-5);
-    private static readonly Tolerance Gradient = new(1e-5, 1e-4);
-    private static readonly Tolerance Runtime = new(1e-5, 1e-4);
-    private static readonly int[] Opsets = [13, 17, 21];
-
     private static readonly Lazy<PyTorchCases<Case>> s_cases = new(() => PyTorchCases<Case>.Generate("torch_layers.py"));
 
     /// <summary>The layer table: each torch.nn module of torch_layers.py built from PyTorch's own arguments.</summary>
@@ -127,14 +119,14 @@ public sealed class LayerConformanceTests
                 var input = TensorConvert.ToTorch(record["input"]);
                 if (input.is_floating_point()) input.requires_grad_(true);
                 var output = block.forward(input);
-                Conformance.Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Eager);
+                Conformance.Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Conformance.Eager);
                 (output * TensorConvert.ToTorch(record["loss_weight"])).sum().backward();
                 if (record.TryGetValue("grad.input", out var inputGradient))
-                    Conformance.Check(failures, c.Name, "gradient of the input", inputGradient, TensorConvert.ToHost(input.grad!), Gradient);
+                    Conformance.Check(failures, c.Name, "gradient of the input", inputGradient, TensorConvert.ToHost(input.grad!), Conformance.Gradient);
                 foreach (var (key, parameter) in block.named_parameters())
                 {
                     if (record.TryGetValue("grad." + key, out var expected))
-                        Conformance.Check(failures, c.Name, $"gradient of {key}", expected, TensorConvert.ToHost(parameter.grad!), Gradient);
+                        Conformance.Check(failures, c.Name, $"gradient of {key}", expected, TensorConvert.ToHost(parameter.grad!), Conformance.Gradient);
                     else
                         failures.Add($"{c.Name}: parameter '{key}' has no gradient in PyTorch's record (PyTorch has no such parameter)");
                 }
@@ -157,42 +149,7 @@ public sealed class LayerConformanceTests
             try
             {
                 var (block, record) = Load(c);
-                var input = new NamedTensor("input", record["input"]);
-                var spec = new InputSpec("input", input.Tensor.ElementType, [.. input.Tensor.Shape.Select(Dim.Known)]);
-                foreach (var opset in Opsets)
-                {
-                    if (c.NoExport is { } reason)
-                    {
-                        // No ONNX form: the export must refuse it, naming why — never approximate it.
-                        try
-                        {
-                            OnnxExporter.Export(block, new ExportOptions(spec) { Opset = opset });
-                            failures.Add($"{c.Name}, opset {opset}: exported although it has {reason}");
-                        }
-                        catch (ExportException e) when (e.Message.Contains(reason, StringComparison.Ordinal))
-                        {
-                        }
-                        continue;
-                    }
-                    if (opset < c.MinOpset)
-                    {
-                        // Below the first opset that has the op, the export must say so, not approximate it.
-                        try
-                        {
-                            OnnxExporter.Export(block, new ExportOptions(spec) { Opset = opset });
-                            failures.Add($"{c.Name}, opset {opset}: exported although it needs opset {c.MinOpset}");
-                        }
-                        catch (ExportException e) when (e.Message.Contains("opset", StringComparison.Ordinal))
-                        {
-                        }
-                        continue;
-                    }
-                    var model = OnnxExporter.Export(block, new ExportOptions(spec) { Opset = opset });
-                    var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
-                    if (opset == ExportOptions.DefaultOpset) File.WriteAllBytes(checkedModels.File(c.Name + ".onnx"), bytes);
-                    using var session = OnnxModelSession.Open(bytes);
-                    Conformance.Check(failures, c.Name, $"opset {opset}", record["output"], session.Run([input])[0].Tensor, Runtime);
-                }
+                Conformance.CheckExports(failures, c.Name, block, [new NamedTensor("input", record["input"])], record["output"], checkedModels.Path, c.MinOpset, c.NoExport);
             }
             catch (OnnxBridgeException e)
             {

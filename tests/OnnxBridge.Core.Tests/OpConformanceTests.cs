@@ -1,10 +1,7 @@
 using System.Text.Json;
 using OnnxBridge.Core.Blocks;
-using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Onnx.TestCases;
-using OnnxBridge.Runtime.Parity;
-using OnnxBridge.Runtime.Sessions;
 using OnnxBridge.Tests.Shared;
 using static TorchSharp.torch;
 using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
@@ -15,23 +12,12 @@ namespace OnnxBridge.Core.Tests;
 /// Every tensor operation on <see cref="Value"/> against PyTorch itself: tests/Conformance/torch_ops.py
 /// (run with Debian's python3-torch 1.13) records PyTorch's outputs and input gradients for each
 /// case; here the same operation runs eagerly in TorchSharp (forward and gradients) and exported
-/// under ONNX Runtime at opsets 13, 17 and 21, each compared at the tolerances stated below.
+/// under ONNX Runtime at opsets 13, 17 and 21, each compared at the tolerances stated in <see cref="Conformance"/>.
 /// </summary>
 [TestClass]
 [DoNotParallelize]
 public sealed class OpConformanceTests
 {
-    /// <summary>TorchSharp's eager forward vs PyTorch's: the same libtorch kernels, so tight.</summary>
-    private static readonly Tolerance Eager = new(1e-6, 1e-5);
-
-    /// <summary>Gradients: a backward pass more, summed in possibly different orders.</summary>
-    private static readonly Tolerance Gradient = new(1e-5, 1e-4);
-
-    /// <summary>ONNX Runtime's kernels vs PyTorch's (float32): other algorithms for exp, erf, reductions.</summary>
-    private static readonly Tolerance Runtime = new(1e-5, 1e-4);
-
-    private static readonly int[] Opsets = [13, 17, 21];
-
     private static readonly Lazy<PyTorchCases<Case>> s_cases = new(() => PyTorchCases<Case>.Generate("torch_ops.py"));
 
     /// <summary>The op table: each op name of torch_ops.py as the same operation on Value.</summary>
@@ -137,13 +123,13 @@ public sealed class OpConformanceTests
             try
             {
                 var output = Ops[c.Op]([.. inputs.Select(Value.Eager)], c.Args).Tensor;
-                Conformance.Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Eager);
+                Conformance.Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Conformance.Eager);
                 if (!c.Gradients) continue;
                 (output * TensorConvert.ToTorch(record["loss_weight"])).sum().backward();
                 for (int i = 0; i < inputs.Length; i++)
                 {
                     if (record.TryGetValue($"grad_input{i}", out var expected))
-                        Conformance.Check(failures, c.Name, $"gradient of input {i}", expected, TensorConvert.ToHost(inputs[i].grad!), Gradient);
+                        Conformance.Check(failures, c.Name, $"gradient of input {i}", expected, TensorConvert.ToHost(inputs[i].grad!), Conformance.Gradient);
                 }
             }
             catch (OnnxBridgeException e)
@@ -164,23 +150,7 @@ public sealed class OpConformanceTests
         {
             var record = s_cases.Value.Record(c.Name);
             var inputs = Enumerable.Range(0, c.Inputs).Select(i => new NamedTensor($"input{i}", record[$"input{i}"])).ToList();
-            var block = new OpBlock(c.Inputs, x => Ops[c.Op](x, c.Args));
-            var specs = inputs.Select(i => new InputSpec(i.Name, i.Tensor.ElementType, [.. i.Tensor.Shape.Select(Dim.Known)])).ToArray();
-            foreach (var opset in Opsets)
-            {
-                try
-                {
-                    var model = OnnxExporter.Export(block, new ExportOptions(specs[0], specs[1..]) { Opset = opset });
-                    var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
-                    if (opset == ExportOptions.DefaultOpset) File.WriteAllBytes(checkedModels.File(c.Name + ".onnx"), bytes);
-                    using var session = OnnxModelSession.Open(bytes);
-                    Conformance.Check(failures, c.Name, $"opset {opset}", record["output"], session.Run(inputs)[0].Tensor, Runtime);
-                }
-                catch (OnnxBridgeException e)
-                {
-                    failures.Add($"{c.Name}, opset {opset}: {e.Message}");
-                }
-            }
+            Conformance.CheckExports(failures, c.Name, new OpBlock(c.Inputs, x => Ops[c.Op](x, c.Args)), inputs, record["output"], checkedModels.Path);
         }
         Assert.AreEqual(0, failures.Count, $"{failures.Count} exports differ from PyTorch:\n{string.Join("\n", failures)}");
         OnnxChecker.AssertValid(Directory.GetFiles(checkedModels.Path, "*.onnx"));
