@@ -38,71 +38,6 @@ public static class ArchitectureJson
     /// </summary>
     public const long DefaultMaxParameters = 1L << 29;
 
-    private static readonly Dictionary<string, Type> BuiltIns = new(StringComparer.Ordinal)
-    {
-        ["Sequential"] = typeof(Sequential),
-        ["ModuleList"] = typeof(ModuleList),
-        ["ModuleDict"] = typeof(ModuleDict),
-        ["Linear"] = typeof(Linear),
-        ["ReLU"] = typeof(ReLU),
-        ["Conv1d"] = typeof(Conv1d),
-        ["Conv2d"] = typeof(Conv2d),
-        ["Conv3d"] = typeof(Conv3d),
-        ["MaxPool1d"] = typeof(MaxPool1d),
-        ["MaxPool2d"] = typeof(MaxPool2d),
-        ["MaxPool3d"] = typeof(MaxPool3d),
-        ["AvgPool1d"] = typeof(AvgPool1d),
-        ["AvgPool2d"] = typeof(AvgPool2d),
-        ["AvgPool3d"] = typeof(AvgPool3d),
-        ["AdaptiveAvgPool1d"] = typeof(AdaptiveAvgPool1d),
-        ["AdaptiveAvgPool2d"] = typeof(AdaptiveAvgPool2d),
-        ["AdaptiveMaxPool1d"] = typeof(AdaptiveMaxPool1d),
-        ["AdaptiveMaxPool2d"] = typeof(AdaptiveMaxPool2d),
-        ["Flatten"] = typeof(Flatten),
-        ["Unflatten"] = typeof(Unflatten),
-        ["Dropout"] = typeof(Dropout),
-        ["BatchNorm"] = typeof(BatchNorm),
-        ["Normalization"] = typeof(Normalization),
-        ["Identity"] = typeof(Identity),
-        ["Sigmoid"] = typeof(Sigmoid),
-        ["Tanh"] = typeof(Tanh),
-        ["LeakyReLU"] = typeof(LeakyReLU),
-        ["PReLU"] = typeof(PReLU),
-        ["ELU"] = typeof(ELU),
-        ["SELU"] = typeof(SELU),
-        ["CELU"] = typeof(CELU),
-        ["GELU"] = typeof(GELU),
-        ["SiLU"] = typeof(SiLU),
-        ["Mish"] = typeof(Mish),
-        ["Hardtanh"] = typeof(Hardtanh),
-        ["ReLU6"] = typeof(ReLU6),
-        ["Hardsigmoid"] = typeof(Hardsigmoid),
-        ["Hardswish"] = typeof(Hardswish),
-        ["Softplus"] = typeof(Softplus),
-        ["Softsign"] = typeof(Softsign),
-        ["Softmax"] = typeof(Softmax),
-        ["LogSoftmax"] = typeof(LogSoftmax),
-        ["Softmin"] = typeof(Softmin),
-        ["GLU"] = typeof(GLU),
-        ["ConvTranspose1d"] = typeof(ConvTranspose1d),
-        ["ConvTranspose2d"] = typeof(ConvTranspose2d),
-        ["Upsample"] = typeof(Upsample),
-        ["PixelShuffle"] = typeof(PixelShuffle),
-        ["PixelUnshuffle"] = typeof(PixelUnshuffle),
-        ["ZeroPad2d"] = typeof(ZeroPad2d),
-        ["ConstantPad1d"] = typeof(ConstantPad1d),
-        ["ConstantPad2d"] = typeof(ConstantPad2d),
-        ["ReflectionPad1d"] = typeof(ReflectionPad1d),
-        ["ReflectionPad2d"] = typeof(ReflectionPad2d),
-        ["ReplicationPad1d"] = typeof(ReplicationPad1d),
-        ["ReplicationPad2d"] = typeof(ReplicationPad2d),
-        ["ChannelDropout"] = typeof(ChannelDropout),
-        ["LayerNorm"] = typeof(LayerNorm),
-        ["GroupNorm"] = typeof(GroupNorm),
-        ["InstanceNorm"] = typeof(InstanceNorm),
-        ["Embedding"] = typeof(Embedding),
-    };
-
     /// <summary>Describes <paramref name="root"/> as JSON.</summary>
     /// <exception cref="ArchitectureException">A block cannot be described; the message names its path and type.</exception>
     public static string ToJson(Block root)
@@ -147,7 +82,7 @@ public static class ArchitectureJson
         if (seen.TryGetValue(block, out var first)) return new JsonObject { ["ref"] = first };
         seen[block] = path;
         var type = block.GetType();
-        var node = new JsonObject { ["type"] = BuiltIns.ContainsValue(type) ? type.Name : type.FullName };
+        var node = new JsonObject { ["type"] = BuiltInLayers.Types.ContainsValue(type) ? type.Name : type.FullName };
         if (block is Sequential or ModuleList or ModuleDict)
         {
             node["children"] = Children(block.named_children().Select(c => (c.name, (Block)c.module)), path, seen);
@@ -329,55 +264,13 @@ public static class ArchitectureJson
             }
         }
 
-        /// <summary>
-        /// Charges a built-in layer's parameters and buffers to the budget before it allocates them,
-        /// from its constructor arguments; a deferred layer's weight is charged when it materializes.
-        /// </summary>
+        /// <summary>Charges a built-in layer's parameters and buffers to the budget before it allocates them (see <see cref="BuiltInLayers.ParameterCount"/>).</summary>
         private void ChargeLayer(Type type, ParameterInfo[] parameters, object?[] values, string path)
         {
             if (values.Any(v => v is long and < 0 || v is long[] a && a.Any(d => d < 0))) return; // the layer's constructor refuses it, naming the argument
-            long? Arg(string name) => values[Array.FindIndex(parameters, p => p.Name == name)] switch
-            {
-                long l => l,
-                bool b => b ? 1 : 0,
-                _ => null,
-            };
-            long Sum(params long[] terms) => terms.Any(t => t < 0) || terms.Sum(t => (decimal)t) > long.MaxValue ? -1 : terms.Sum();
-            var count = type switch
-            {
-                _ when type == typeof(Linear) => Arg("inFeatures") is { } inFeatures
-                    ? Sum(ParameterBudget.Product([Arg("outFeatures") ?? 0, inFeatures]), Arg("bias") * Arg("outFeatures") ?? 0)
-                    : 0,
-                _ when typeof(ConvTranspose).IsAssignableFrom(type) => Arg("inChannels") is { } inputs
-                    ? Sum(ParameterBudget.Product([inputs, (Arg("outChannels") ?? 0) / Math.Max(1, Arg("groups") ?? 1), .. KernelElements(type, values.OfType<long[]>().FirstOrDefault())]),
-                          Arg("bias") * Arg("outChannels") ?? 0)
-                    : 0,
-                _ when typeof(Convolution).IsAssignableFrom(type) => Arg("inChannels") is { } inChannels
-                    ? Sum(ParameterBudget.Product([Arg("outChannels") ?? 0, inChannels / Math.Max(1, Arg("groups") ?? 1), .. KernelElements(type, values.OfType<long[]>().FirstOrDefault())]),
-                          Arg("bias") * Arg("outChannels") ?? 0)
-                    : 0,
-                // weight, bias, running_mean, running_var, and the num_batches_tracked scalar.
-                _ when type == typeof(BatchNorm) => Sum(ParameterBudget.Product([4, Arg("numFeatures") ?? 0]), 1),
-                // mean and std.
-                _ when type == typeof(Normalization) => ParameterBudget.Product([2, Arg("numFeatures") ?? 0]),
-                _ when type == typeof(PReLU) => Arg("numParameters") ?? 1,
-                _ when type == typeof(LayerNorm) => values.OfType<long[]>().FirstOrDefault() is { } shape
-                    ? ParameterBudget.Product([2, .. shape]) : ParameterBudget.Product([2, Arg("normalizedShape") ?? 0]),
-                _ when type == typeof(GroupNorm) => ParameterBudget.Product([2, Arg("numChannels") ?? 0]),
-                _ when type == typeof(InstanceNorm) => ParameterBudget.Product([2, Arg("numFeatures") ?? 0]),
-                _ when type == typeof(Embedding) => ParameterBudget.Product([Arg("numEmbeddings") ?? 0, Arg("embeddingDim") ?? 0]),
-                _ => 0,
-            };
             static string Format(object? v) => v is long[] list ? $"[{string.Join(", ", list)}]" : v?.ToString() ?? "";
             var args = string.Join(", ", parameters.Where(p => values[Array.IndexOf(parameters, p)] is long or bool or long[]).Select(p => $"{p.Name}={Format(values[Array.IndexOf(parameters, p)])}"));
-            budget.Charge(count, () => $"block '{Show(path)}': {type.Name}({args})");
-        }
-
-        /// <summary>The kernel sizes of a convolution from its file arguments: one per spatial dimension.</summary>
-        private static long[] KernelElements(Type type, long[]? kernel)
-        {
-            var dimensions = type == typeof(Conv1d) || type == typeof(ConvTranspose1d) ? 1 : type == typeof(Conv3d) ? 3 : 2;
-            return kernel is null ? [0] : kernel.Length == 1 ? [.. Enumerable.Repeat(kernel[0], dimensions)] : kernel;
+            budget.Charge(BuiltInLayers.ParameterCount(type, parameters, values), () => $"block '{Show(path)}': {type.Name}({args})");
         }
 
         private static object? Convert(JsonNode value, Type target, string path, string name)
@@ -408,7 +301,7 @@ public static class ArchitectureJson
 
         private Type Resolve(string name, string path)
         {
-            if (BuiltIns.TryGetValue(name, out var builtIn)) return builtIn;
+            if (BuiltInLayers.Types.TryGetValue(name, out var builtIn)) return builtIn;
             foreach (var assembly in assemblies)
             {
                 if (assembly.GetType(name, throwOnError: false) is { } type)
