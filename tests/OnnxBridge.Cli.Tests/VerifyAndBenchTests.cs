@@ -113,7 +113,11 @@ public sealed class VerifyAndBenchTests
 
         Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output);
         StringAssert.Contains(output, "TorchSharp ms  ORT CPU ms  Torch/ORT");
-        Assert.AreEqual(2, output.Split('\n').Count(l => l.TrimStart().StartsWith("1 ", StringComparison.Ordinal) || l.TrimStart().StartsWith("4 ", StringComparison.Ordinal)));
+        StringAssert.Contains(output, "ResNet CNN");
+        var rows = output.Split('\n').Where(l => l.TrimStart().StartsWith("1 ", StringComparison.Ordinal) || l.TrimStart().StartsWith("4 ", StringComparison.Ordinal)).ToList();
+        Assert.AreEqual(4, rows.Count, "two networks, two batch sizes each");
+        foreach (var row in rows)
+            Assert.IsTrue(double.Parse(row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1], System.Globalization.CultureInfo.InvariantCulture) <= 1e-4, $"ONNX Runtime and TorchSharp disagree: {row}");
     }
 
     [TestMethod]

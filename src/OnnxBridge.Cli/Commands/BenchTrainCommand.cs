@@ -67,27 +67,9 @@ internal static class BenchTrainCommand
             Net.Sequential().Linear(64, 256).LayerNorm(256).GELU().Linear(256, 256).LayerNorm(256).GELU().Linear(256, 10).Build(),
             nn.Sequential(nn.Linear(64, 256), nn.LayerNorm([256]), nn.GELU(), nn.Linear(256, 256), nn.LayerNorm([256]), nn.GELU(), nn.Linear(256, 10)));
         yield return ("ResNet basic blocks (8x8, 16 channels)", 32, 64,
-            Net.Sequential().Unflatten(1, 8, 8).Add(new Core.Layers.Conv2d(1, 16, [3], padding: [1], bias: false)).BatchNorm2d(16).ReLU()
-                .Add(new ResidualBlock(16)).Add(new ResidualBlock(16)).AdaptiveAvgPool2d(1).Flatten().Linear(16, 10).Build(),
+            BenchNetworks.ResNet(),
             nn.Sequential(nn.Unflatten(1, [1, 8, 8]), nn.Conv2d(1, 16, 3, padding: 1, bias: false), nn.BatchNorm2d(16), nn.ReLU(),
                 new PlainResidualBlock(16), new PlainResidualBlock(16), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 10)));
-    }
-
-    /// <summary>ResNet's basic block (same channels, stride 1) as an OnnxBridge block.</summary>
-    private sealed class ResidualBlock : Block
-    {
-        private readonly Core.Layers.Conv2d _conv1, _conv2;
-        private readonly Core.Layers.BatchNorm _bn1, _bn2;
-
-        public ResidualBlock(long channels) : base("BasicBlock")
-        {
-            _conv1 = Register("conv1", new Core.Layers.Conv2d(channels, channels, [3], padding: [1], bias: false));
-            _bn1 = Register("bn1", new Core.Layers.BatchNorm(channels));
-            _conv2 = Register("conv2", new Core.Layers.Conv2d(channels, channels, [3], padding: [1], bias: false));
-            _bn2 = Register("bn2", new Core.Layers.BatchNorm(channels));
-        }
-
-        protected override Value Forward(Value input) => (_bn2.Call(_conv2.Call(_bn1.Call(_conv1.Call(input)).Relu())) + input).Relu();
     }
 
     /// <summary>The same block as a plain TorchSharp module, with the same parameter names.</summary>
