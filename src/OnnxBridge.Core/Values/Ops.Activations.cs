@@ -16,7 +16,7 @@ public static partial class Ops
 
     /// <summary>max(x, 0) + slope·min(x, 0) (torch leaky_relu, ONNX LeakyRelu).</summary>
     public static Value LeakyRelu(Value x, double negativeSlope = 0.01) =>
-        FloatActivation(x, "LeakyRelu", t => nn.functional.leaky_relu(t, negativeSlope), node => node.Attribute("alpha", (float)negativeSlope));
+        FloatUnary(x, "LeakyRelu", t => nn.functional.leaky_relu(t, negativeSlope), node => node.Attribute("alpha", (float)negativeSlope));
 
     /// <summary>
     /// max(x, 0) + w·min(x, 0) with a learned slope per channel (dimension 1), or one for all
@@ -37,15 +37,15 @@ public static partial class Ops
 
     /// <summary>x for x &gt; 0, α(eˣ − 1) otherwise (torch elu, ONNX Elu).</summary>
     public static Value Elu(Value x, double alpha = 1.0) =>
-        FloatActivation(x, "Elu", t => nn.functional.elu(t, alpha), node => node.Attribute("alpha", (float)alpha));
+        FloatUnary(x, "Elu", t => nn.functional.elu(t, alpha), node => node.Attribute("alpha", (float)alpha));
 
     /// <summary>PyTorch's SELU constants (torch selu, ONNX Selu with the same α and γ).</summary>
     public static Value Selu(Value x) =>
-        FloatActivation(x, "Selu", t => nn.functional.selu(t), node => node.Attribute("alpha", 1.6732632423543772f).Attribute("gamma", 1.0507009873554805f));
+        FloatUnary(x, "Selu", t => nn.functional.selu(t), node => node.Attribute("alpha", 1.6732632423543772f).Attribute("gamma", 1.0507009873554805f));
 
     /// <summary>max(0, x) + min(0, α(e^(x/α) − 1)) (torch celu, ONNX Celu).</summary>
     public static Value Celu(Value x, double alpha = 1.0) =>
-        FloatActivation(x, "Celu", t => nn.functional.celu(t, alpha), node => node.Attribute("alpha", (float)alpha));
+        FloatUnary(x, "Celu", t => nn.functional.celu(t, alpha), node => node.Attribute("alpha", (float)alpha));
 
     /// <summary>
     /// x·Φ(x), exactly (erf) or with PyTorch's tanh approximation (torch gelu; ONNX Gelu from opset
@@ -61,20 +61,20 @@ public static partial class Ops
                 : (x * (1 / Math.Sqrt(2))).Erf();
             return x * 0.5 * (inner + 1);
         }
-        return FloatActivation(x, "Gelu",
+        return FloatUnary(x, "Gelu",
             t => tanhApproximation ? nn.functional.gelu(t, TorchSharp.Modules.GELU.Approximate.tanh) : nn.functional.gelu(t),
             node => node.Attribute("approximate", tanhApproximation ? "tanh" : "none"));
     }
 
     /// <summary>x·sigmoid(x) (torch silu; ONNX: Mul of Sigmoid).</summary>
     public static Value Silu(Value x) =>
-        GraphOf(x) is null ? FloatActivation(x, "Silu", t => nn.functional.silu(t), null) : RequireFloat(x, "Silu") * Sigmoid(x);
+        GraphOf(x) is null ? FloatUnary(x, "Silu", t => nn.functional.silu(t)) : RequireFloat(x, "Silu") * Sigmoid(x);
 
     /// <summary>x·tanh(softplus(x)) (torch mish; ONNX Mish from opset 18, the formula before it).</summary>
     public static Value Mish(Value x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        return GraphOf(RequireFloat(x, "Mish")) is { Opset: < 18 } ? x * Softplus(x).Tanh() : FloatActivation(x, "Mish", t => nn.functional.mish(t), null);
+        return GraphOf(RequireFloat(x, "Mish")) is { Opset: < 18 } ? x * Softplus(x).Tanh() : FloatUnary(x, "Mish", t => nn.functional.mish(t));
     }
 
     /// <summary>x limited to [min, max] (torch hardtanh, ONNX Clip).</summary>
@@ -85,13 +85,13 @@ public static partial class Ops
 
     /// <summary>relu6(x + 3) / 6 (torch hardsigmoid, ONNX HardSigmoid with α = 1/6, β = 1/2).</summary>
     public static Value Hardsigmoid(Value x) =>
-        FloatActivation(x, "HardSigmoid", t => nn.functional.hardsigmoid(t), node => node.Attribute("alpha", 1f / 6).Attribute("beta", 0.5f));
+        FloatUnary(x, "HardSigmoid", t => nn.functional.hardsigmoid(t), node => node.Attribute("alpha", 1f / 6).Attribute("beta", 0.5f));
 
     /// <summary>x·relu6(x + 3) / 6 (torch hardswish; ONNX HardSwish from opset 14, x·HardSigmoid(x) before it).</summary>
     public static Value Hardswish(Value x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        return GraphOf(RequireFloat(x, "HardSwish")) is { Opset: < 14 } ? x * Hardsigmoid(x) : FloatActivation(x, "HardSwish", t => nn.functional.hardswish(t), null);
+        return GraphOf(RequireFloat(x, "HardSwish")) is { Opset: < 14 } ? x * Hardsigmoid(x) : FloatUnary(x, "HardSwish", t => nn.functional.hardswish(t));
     }
 
     /// <summary>
@@ -101,7 +101,7 @@ public static partial class Ops
     public static Value Softplus(Value x, double beta = 1, double threshold = 20)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (GraphOf(x) is not { } graph) return FloatActivation(x, "Softplus", t => nn.functional.softplus(t, beta, threshold), null);
+        if (GraphOf(x) is not { } graph) return FloatUnary(x, "Softplus", t => nn.functional.softplus(t, beta, threshold));
         RequireFloat(x, "Softplus");
         var scaled = beta == 1 ? x : x * beta;
         var sx = Lift(graph, scaled);
@@ -110,13 +110,13 @@ public static partial class Ops
     }
 
     /// <summary>x / (1 + |x|) (torch softsign, ONNX Softsign).</summary>
-    public static Value Softsign(Value x) => FloatActivation(x, "Softsign", t => nn.functional.softsign(t), null);
+    public static Value Softsign(Value x) => FloatUnary(x, "Softsign", t => nn.functional.softsign(t));
 
     /// <summary>a·sigmoid(b) for the two halves a, b of <paramref name="dim"/> (torch glu; ONNX Split, Sigmoid, Mul).</summary>
     public static Value Glu(Value x, long dim = -1)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (GraphOf(x) is null) return FloatActivation(x, "Glu", t => nn.functional.glu(t, dim), null);
+        if (GraphOf(x) is null) return FloatUnary(x, "Glu", t => nn.functional.glu(t, dim));
         var size = KnownSize(RequireFloat(x, "Glu"), dim, "Glu");
         if (size % 2 != 0) throw Refused("Glu", $"GLU halves dimension {dim}, which has an odd size {size}", x);
         var halves = Split(x, [size / 2, size / 2], dim);
@@ -134,10 +134,11 @@ public static partial class Ops
         GraphOf(x) is null ? AlongAxis(x, dim, "Softmin", t => t.neg().softmax(dim)) : Softmax(Neg(x), dim);
 
     /// <summary>
-    /// An element-wise activation on floating-point values: TorchSharp's function eagerly, the ONNX
-    /// op of the same name (with <paramref name="attributes"/>) in the graph.
+    /// An element-wise function defined on floating-point values only (ONNX has no integer Exp or
+    /// Sigmoid), refused for others eagerly and in the graph alike: TorchSharp's function eagerly, the
+    /// ONNX op of the same name (with <paramref name="attributes"/>) in the graph.
     /// </summary>
-    private static Value FloatActivation(Value x, string op, Func<Tensor, Tensor> eager, Func<Tracing.OnnxNode, Tracing.OnnxNode>? attributes)
+    private static Value FloatUnary(Value x, string op, Func<Tensor, Tensor> eager, Func<Tracing.OnnxNode, Tracing.OnnxNode>? attributes = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         RequireFloat(x, op);
@@ -146,11 +147,6 @@ public static partial class Ops
         var node = graph.Node(op).Input(sx);
         return Value.Symbolic((attributes?.Invoke(node) ?? node).Output(sx.ElementType, sx.Shape));
     }
-
-    /// <summary>Returns <paramref name="x"/> if it holds floating-point values; refuses it otherwise, naming the op.</summary>
-    private static Value RequireFloat(Value x, string op) =>
-        IsFloating(x.ElementType) ? x
-            : throw Refused(op, $"takes floating-point values, got {Onnx.Tensors.ElementTypes.Name(x.ElementType)}; convert first with x.To(DataType.Float)", x);
 
     /// <summary>A floating-point op over one axis with the input's shape (softmax family).</summary>
     private static Value AlongAxis(Value x, long dim, string op, Func<Tensor, Tensor> eager)

@@ -142,15 +142,6 @@ public static partial class Ops
         return Value.Symbolic(graph.Node(op).Input(input).Output(input.ElementType, input.Shape));
     }
 
-    /// <summary>A function defined on floating-point values only, eagerly and in the graph alike (ONNX has no integer Exp).</summary>
-    private static Value FloatUnary(Value x, string op, Func<Tensor, Tensor> eager)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        if (!IsFloating(x.ElementType))
-            throw Refused(op, $"takes floating-point values, got {ElementTypes.Name(x.ElementType)}; convert first with x.To(DataType.Float)", x);
-        return Unary(x, op, eager);
-    }
-
     /// <summary>An element-wise op with broadcasting; the result has the operands' type unless <paramref name="resultType"/> says otherwise (comparisons).</summary>
     private static Value Binary(Value a, Value b, string op, Func<Tensor, Tensor, Tensor> eager, DataType? resultType = null)
     {

@@ -102,16 +102,8 @@ public static partial class Ops
         if (GraphOf(x) is not { } graph) return Eager("ConstantOfShape", () => full_like(x.Tensor, value), x);
         var sx = Lift(graph, x);
         var shape = graph.Node("Shape").Input(sx).Output(DataType.Int64, [Dim.Known(sx.Shape.Count)]);
-        var fill = x.ElementType switch
-        {
-            // ConstantOfShape's value is a one-element 1-D tensor.
-            DataType.Float => HostTensor.Create<float>([(float)value], 1),
-            DataType.Double => HostTensor.Create<double>([value], 1),
-            DataType.Int64 => HostTensor.Create<long>([(long)value], 1),
-            DataType.Int32 => HostTensor.Create<int>([(int)value], 1),
-            DataType.Bool => HostTensor.Create<bool>([value != 0], 1),
-            var other => throw graph.Error($"full_like of {ElementTypes.Name(other)} values is not supported", "ConstantOfShape"),
-        };
+        // ConstantOfShape's value is a one-element 1-D tensor.
+        var fill = Filled(graph, "ConstantOfShape", x.ElementType, [1], value);
         return Value.Symbolic(graph.Node("ConstantOfShape").Input(shape).Attribute("value", fill).Output(sx.ElementType, sx.Shape));
     }
 

@@ -1,4 +1,3 @@
-using OnnxBridge.Onnx.Tensors;
 using static TorchSharp.torch;
 using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
@@ -44,7 +43,7 @@ public static partial class Ops
         if (graph.Opset >= 17)
         {
             // ONNX requires the scale: ones when the layer has no affine parameters.
-            var scale = weight is not null ? Lift(graph, weight) : graph.Constant(Filled(sx.ElementType, normalizedShape, 1));
+            var scale = weight is not null ? Lift(graph, weight) : graph.Constant(Filled(graph, "LayerNormalization", sx.ElementType, normalizedShape, 1));
             var node = graph.Node("LayerNormalization").Input(sx, scale);
             if (bias is not null) node.Input(Lift(graph, bias));
             return Value.Symbolic(node.Attribute("axis", -normalizedShape.Length).Attribute("epsilon", (float)epsilon).Output(sx.ElementType, sx.Shape));
@@ -97,20 +96,8 @@ public static partial class Ops
             throw graph.Error($"InstanceNorm takes [batch, channels, ...] with a known channel count, got {Dim.Format(sx.Shape)}", "InstanceNormalization");
         long[] channels = [sx.Shape[1].Size!.Value];
         // ONNX requires scale and bias: ones and zeros when the layer has no affine parameters.
-        var scale = weight is not null ? Lift(graph, weight) : graph.Constant(Filled(sx.ElementType, channels, 1));
-        var shift = bias is not null ? Lift(graph, bias) : graph.Constant(Filled(sx.ElementType, channels, 0));
+        var scale = weight is not null ? Lift(graph, weight) : graph.Constant(Filled(graph, "InstanceNormalization", sx.ElementType, channels, 1));
+        var shift = bias is not null ? Lift(graph, bias) : graph.Constant(Filled(graph, "InstanceNormalization", sx.ElementType, channels, 0));
         return Value.Symbolic(graph.Node("InstanceNormalization").Input(sx, scale, shift).Attribute("epsilon", (float)epsilon).Output(sx.ElementType, sx.Shape));
-    }
-
-    /// <summary>A constant tensor of <paramref name="shape"/> holding <paramref name="value"/>.</summary>
-    private static HostTensor Filled(DataType type, long[] shape, double value)
-    {
-        var count = (int)shape.Aggregate(1L, (p, d) => p * d);
-        return type switch
-        {
-            DataType.Float => HostTensor.Create<float>([.. Enumerable.Repeat((float)value, count)], shape),
-            DataType.Double => HostTensor.Create<double>([.. Enumerable.Repeat(value, count)], shape),
-            var other => throw new NotSupportedException($"constants of {ElementTypes.Name(other)} are not supported here"),
-        };
     }
 }

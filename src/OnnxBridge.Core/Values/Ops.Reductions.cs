@@ -41,9 +41,7 @@ public static partial class Ops
     public static Value LogSumExp(Value x, long dim, bool keepdim = false)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (!IsFloating(x.ElementType))
-            throw Refused("ReduceLogSumExp", $"takes floating-point values, got {Onnx.Tensors.ElementTypes.Name(x.ElementType)}", x);
-        return Reduce(x, [dim], keepdim, "ReduceLogSumExp", 18, t => t.logsumexp(dim, keepdim));
+        return Reduce(RequireFloat(x, "ReduceLogSumExp"), [dim], keepdim, "ReduceLogSumExp", 18, t => t.logsumexp(dim, keepdim));
     }
 
     /// <summary>The index of the first maximum along <paramref name="dim"/>, int64 (torch.argmax, ONNX ArgMax).</summary>

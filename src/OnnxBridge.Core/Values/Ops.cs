@@ -41,15 +41,23 @@ public static partial class Ops
     internal static Value ScalarLike(Value like, double value)
     {
         if (!like.IsSymbolic) return Value.Eager(tensor(value, like.Tensor.dtype, like.Tensor.device));
-        var host = like.ElementType switch
+        var graph = like.Symbol.Graph;
+        return Value.Symbolic(graph.Constant(Filled(graph, "Constant", like.ElementType, [], value)));
+    }
+
+    /// <summary>A constant of <paramref name="shape"/> (empty: a scalar) and <paramref name="type"/> holding <paramref name="value"/>, for emitted graphs.</summary>
+    private static HostTensor Filled(GraphRecorder graph, string op, DataType type, long[] shape, double value)
+    {
+        var count = (int)shape.Aggregate(1L, (p, d) => p * d);
+        return type switch
         {
-            DataType.Float => HostTensor.Create([(float)value]),
-            DataType.Double => HostTensor.Create([value]),
-            DataType.Int64 => HostTensor.Create([(long)value]),
-            DataType.Int32 => HostTensor.Create([(int)value]),
-            var other => throw like.Symbol.Graph.Error($"scalar arithmetic on {ElementTypes.Name(other)} values is not supported"),
+            DataType.Float => HostTensor.Create<float>([.. Enumerable.Repeat((float)value, count)], shape),
+            DataType.Double => HostTensor.Create<double>([.. Enumerable.Repeat(value, count)], shape),
+            DataType.Int64 => HostTensor.Create<long>([.. Enumerable.Repeat((long)value, count)], shape),
+            DataType.Int32 => HostTensor.Create<int>([.. Enumerable.Repeat((int)value, count)], shape),
+            DataType.Bool => HostTensor.Create<bool>([.. Enumerable.Repeat(value != 0, count)], shape),
+            var other => throw graph.Error($"constants of {ElementTypes.Name(other)} values are not supported here", op),
         };
-        return Value.Symbolic(like.Symbol.Graph.Constant(host));
     }
 
     /// <summary>
@@ -107,6 +115,11 @@ public static partial class Ops
         if (a.ElementType != b.ElementType)
             throw graph.Error($"operands have different element types: {ElementTypes.Name(a.ElementType)} and {ElementTypes.Name(b.ElementType)}", op);
     }
+
+    /// <summary>Returns <paramref name="x"/> if it holds floating-point values; refuses it otherwise, naming the op.</summary>
+    private static Value RequireFloat(Value x, string op) =>
+        IsFloating(x.ElementType) ? x
+            : throw Refused(op, $"takes floating-point values, got {ElementTypes.Name(x.ElementType)}; convert first with x.To(DataType.Float)", x);
 
     /// <summary>Whether <paramref name="type"/> is a floating-point element type.</summary>
     private static bool IsFloating(DataType type) => type is DataType.Float or DataType.Double or DataType.Float16 or DataType.Bfloat16;
