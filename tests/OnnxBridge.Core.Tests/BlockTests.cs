@@ -209,6 +209,18 @@ public sealed class BlockTests
     }
 
     [TestMethod]
+    public void Builder_MakesEachLayerOnce_SoItsInitialWeightsAreTheConstructorsUnderTheSameSeed()
+    {
+        random.manual_seed(5);
+        var built = Net.Sequential().Conv1d(2, 3, 3).Embedding(4, 2).Build();
+        random.manual_seed(5);
+        var direct = new Sequential(new Layers.Conv1d(2, 3, [3]), new Layers.Embedding(4, 2));
+
+        foreach (var (key, tensor) in direct.state_dict())
+            Assert.IsTrue(tensor.equal(built.state_dict()[key]).all().item<bool>(), key);
+    }
+
+    [TestMethod]
     public void InputSpec_Parse_ReadsNameTypeAndSymbolicDims()
     {
         var spec = InputSpec.Parse("pixels:float32[batch, 8, 8]");

@@ -35,24 +35,24 @@ public sealed class SequentialBuilder
     }
 
     /// <summary>
-    /// Appends a layer whose constructor checks its own arguments: it is made once now, so a refused
-    /// argument becomes a problem reported by <see cref="Build"/> (under <paramref name="name"/>), and
-    /// again at Build for the network.
+    /// Appends a layer whose constructor checks its own arguments. It is made once, now — so its
+    /// initial weights draw from the random generator in the order the layers are added — and a
+    /// refused argument becomes a problem reported by <see cref="Build"/> under <paramref name="name"/>.
     /// </summary>
     public SequentialBuilder AddLayer<T>(string name, Func<T> create) where T : Block
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(create);
-        string description;
+        T layer;
         try
         {
-            description = create().ToString()!;
+            layer = create();
         }
         catch (ArgumentException e)
         {
-            return Add(name, create, [e.Message]);
+            return Add(name, () => throw new InvalidOperationException("unreachable: the builder refuses to build with problems"), [e.Message]);
         }
-        return Add(description, create, []);
+        return Add(layer.ToString()!, () => layer, []);
     }
 
     /// <summary>Appends an existing block (it may be shared with other networks: tied parameters).</summary>
