@@ -4,7 +4,7 @@ Run by the C# conformance tests with Debian's python3-torch (1.13). For every ca
 the torch.nn module with a fixed seed, in eval mode, and writes CASE.pt: the module's state dict
 under "state.<key>", the input ("input"), PyTorch's output ("output"), and the gradients of
 sum(output * loss_weight) with respect to the input ("grad.input") and every parameter
-("grad.<key>"). cases.json lists name, layer, args. The C# side builds the same layer from the
+("grad.<key>"). cases.json lists name, layer, args and the module's print (repr). The C# side builds the same layer from the
 same arguments (LayerConformanceTests), strict-loads the state dict and compares.
 
 usage: torch_layers.py OUT_DIR
@@ -246,7 +246,7 @@ for index, (name, layer, args, shape, scale) in enumerate(CASES):
     for k, p in module.named_parameters():
         record["grad." + k] = p.grad
     torch.save(record, os.path.join(OUT, name + ".pt"))
-    manifest.append({"name": name, "layer": layer, "args": args, "min_opset": min_opset, "no_export": no_export})
+    manifest.append({"name": name, "layer": layer, "args": args, "min_opset": min_opset, "no_export": no_export, "repr": repr(module)})
 
 with open(os.path.join(OUT, "cases.json"), "w") as f:
     json.dump(manifest, f, indent=1)

@@ -140,6 +140,18 @@ public sealed class LayerConformanceTests
     }
 
     [TestMethod]
+    public void EveryLayer_PrintsAsPyTorchPrintsIt()
+    {
+        var failures = new List<string>();
+        foreach (var c in s_cases.Value.Cases)
+        {
+            var printed = Load(c).Block.ToString();
+            if (printed != c.Repr) failures.Add($"{c.Name}: we print {printed}, PyTorch prints {c.Repr}");
+        }
+        Assert.AreEqual(0, failures.Count, $"{failures.Count} prints differ from PyTorch's:\n{string.Join("\n", failures)}");
+    }
+
+    [TestMethod]
     public void ExportedUnderOnnxRuntime_AtOpsets13And17And21_MatchesPyTorch_AndPassesOnnxsCheckerAt17()
     {
         using var checkedModels = new TempFolder();
@@ -186,5 +198,5 @@ public sealed class LayerConformanceTests
     private static long[]? OptionalLongs(JsonElement args, string name) => args.TryGetProperty(name, out _) ? Longs(args, name) : null;
 
     private sealed record Case(string Name, string Layer, JsonElement Args, [property: System.Text.Json.Serialization.JsonPropertyName("min_opset")] int MinOpset,
-        [property: System.Text.Json.Serialization.JsonPropertyName("no_export")] string? NoExport);
+        [property: System.Text.Json.Serialization.JsonPropertyName("no_export")] string? NoExport, string Repr);
 }

@@ -134,7 +134,8 @@ public sealed class Softplus(double beta = 1.0, double threshold = 20.0) : Block
 
     protected override Value Forward(Value input) => Ops.Softplus(input, Beta, Threshold);
 
-    protected override string ExtraRepr => $"beta={PythonRepr.Float(Beta)}, threshold={PythonRepr.Float(Threshold)}";
+    // PyTorch's defaults are the ints 1 and 20, and it prints what it holds.
+    protected override string ExtraRepr => $"beta={(Beta == 1 ? "1" : PythonRepr.Float(Beta))}, threshold={(Threshold == 20 ? "20" : PythonRepr.Float(Threshold))}";
 }
 
 /// <summary>nn.Softsign.</summary>

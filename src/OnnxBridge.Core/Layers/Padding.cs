@@ -36,7 +36,7 @@ public abstract class PaddingLayer : Block
 
 public sealed class ZeroPad2d(long[] padding) : PaddingLayer(nameof(ZeroPad2d), 2, padding, "constant", 0)
 {
-    protected override string ExtraRepr => $"padding={PaddingText}, value=0.0";
+    protected override string ExtraRepr => PaddingText;
 }
 
 public sealed class ConstantPad1d(long[] padding, double value) : PaddingLayer(nameof(ConstantPad1d), 1, padding, "constant", value)

@@ -6,13 +6,13 @@ namespace OnnxBridge.Core.Layers;
 
 /// <summary>
 /// What PyTorch's MaxPoolNd and AvgPoolNd share: a window, stride (default: the window), symmetric
-/// padding, per spatial dimension or once for all (PyTorch's int-or-tuple arguments; prints keep the
-/// form given), and ceil mode.
+/// padding, per spatial dimension or once for all (PyTorch's int-or-tuple arguments), and ceil mode.
+/// Each argument keeps the form it was given in, as PyTorch's modules do: prints show one number as
+/// an int and several as a list, and architecture files write it back the same way.
 /// </summary>
 public abstract class Pooling : Block
 {
     private readonly long[] _kernel, _stride, _padding;
-    private readonly bool _scalarArguments;
 
     private protected Pooling(string name, int dimensions, long[] kernelSize, long[]? stride, long[] padding, bool ceilMode) : base(name)
     {
@@ -24,18 +24,19 @@ public abstract class Pooling : Block
         _padding = PerDimension(padding, nameof(padding), 0);
         if (_padding.Zip(_kernel).Any(p => 2 * p.First > p.Second))
             throw new ArgumentException($"padding [{string.Join(", ", _padding)}] must be at most half of kernel_size [{string.Join(", ", _kernel)}]", nameof(padding));
-        _scalarArguments = kernelSize.Length == 1 && (stride is null || stride.Length <= 1) && padding.Length == 1;
+        // PyTorch keeps stride=None as the kernel size, in the form it was given.
+        (KernelSize, Stride, Padding) = ((long[])kernelSize.Clone(), stride is null || stride.Length == 0 ? (long[])kernelSize.Clone() : (long[])stride.Clone(), (long[])padding.Clone());
         CeilMode = ceilMode;
     }
 
     public int Dimensions { get; }
 
-    /// <summary>The window per spatial dimension (one number when it was given as one, so files keep the form).</summary>
-    public long[] KernelSize => Compact(_kernel);
+    /// <summary>The window as given: one number for every spatial dimension, or one each.</summary>
+    public long[] KernelSize { get; }
 
-    public long[] Stride => Compact(_stride);
+    public long[] Stride { get; }
 
-    public long[] Padding => Compact(_padding);
+    public long[] Padding { get; }
 
     public bool CeilMode { get; }
 
@@ -45,11 +46,9 @@ public abstract class Pooling : Block
 
     private protected long[] PaddingValues => _padding;
 
-    private protected long[] Compact(long[] values) => _scalarArguments ? [values[0]] : (long[])values.Clone();
-
-    /// <summary>A size as PyTorch prints it: an int when given as one, a tuple otherwise.</summary>
-    private protected string Show(long[] values) =>
-        _scalarArguments ? values[0].ToString(CultureInfo.InvariantCulture) : "(" + string.Join(", ", values) + (values.Length == 1 ? ",)" : ")");
+    /// <summary>An argument as PyTorch prints what it was given: an int for one number, a list for several.</summary>
+    private protected static string Show(long[] given) =>
+        given.Length == 1 ? given[0].ToString(CultureInfo.InvariantCulture) : "[" + string.Join(", ", given) + "]";
 
     private protected long[] PerDimension(long[] values, string name, long minimum) => SpatialArguments.PerDimension(values, Dimensions, name, minimum);
 }
@@ -60,15 +59,18 @@ public class MaxPool : Pooling
     private readonly long[] _dilation;
 
     private protected MaxPool(int dimensions, long[] kernelSize, long[]? stride, long[]? padding, long[]? dilation, bool ceilMode)
-        : base($"MaxPool{dimensions}d", dimensions, kernelSize, stride, padding ?? [0], ceilMode) =>
+        : base($"MaxPool{dimensions}d", dimensions, kernelSize, stride, padding ?? [0], ceilMode)
+    {
         _dilation = PerDimension(dilation ?? [1], nameof(dilation), 1);
+        Dilation = (long[])(dilation ?? [1]).Clone();
+    }
 
-    public long[] Dilation => Compact(_dilation);
+    public long[] Dilation { get; }
 
     protected override Value Forward(Value input) => Ops.MaxPool(input, KernelValues, StrideValues, PaddingValues, _dilation, CeilMode);
 
     protected override string ExtraRepr =>
-        $"kernel_size={Show(KernelValues)}, stride={Show(StrideValues)}, padding={Show(PaddingValues)}, dilation={Show(_dilation)}, ceil_mode={(CeilMode ? "True" : "False")}";
+        $"kernel_size={Show(KernelSize)}, stride={Show(Stride)}, padding={Show(Padding)}, dilation={Show(Dilation)}, ceil_mode={(CeilMode ? "True" : "False")}";
 }
 
 public sealed class MaxPool1d(long[] kernelSize, long[]? stride = null, long[]? padding = null, long[]? dilation = null, bool ceilMode = false)
@@ -97,11 +99,16 @@ public class AvgPool : Pooling
 
     protected override Value Forward(Value input) => Ops.AvgPool(input, KernelValues, StrideValues, PaddingValues, CeilMode, CountIncludePad);
 
-    protected override string ExtraRepr => $"kernel_size={Show(KernelValues)}, stride={Show(StrideValues)}, padding={Show(PaddingValues)}";
+    protected override string ExtraRepr => $"kernel_size={Show(KernelSize)}, stride={Show(Stride)}, padding={Show(Padding)}";
 }
 
+/// <summary>nn.AvgPool1d, which (unlike the others) stores its arguments as tuples and prints them so.</summary>
 public sealed class AvgPool1d(long[] kernelSize, long[]? stride = null, long[]? padding = null, bool ceilMode = false, bool countIncludePad = true)
-    : AvgPool(1, kernelSize, stride, padding, ceilMode, countIncludePad);
+    : AvgPool(1, kernelSize, stride, padding, ceilMode, countIncludePad)
+{
+    protected override string ExtraRepr =>
+        $"kernel_size={SpatialArguments.Tuple(KernelValues)}, stride={SpatialArguments.Tuple(StrideValues)}, padding={SpatialArguments.Tuple(PaddingValues)}";
+}
 
 public sealed class AvgPool2d(long[] kernelSize, long[]? stride = null, long[]? padding = null, bool ceilMode = false, bool countIncludePad = true)
     : AvgPool(2, kernelSize, stride, padding, ceilMode, countIncludePad);
@@ -137,7 +144,7 @@ public class AdaptivePool : Block
 
     protected override Value Forward(Value input) => Ops.AdaptivePool(input, _outputSize, Max);
 
-    protected override string ExtraRepr => $"output_size={(GivenAsOne ? _outputSize[0].ToString(CultureInfo.InvariantCulture) : "(" + string.Join(", ", _outputSize) + ")")}";
+    protected override string ExtraRepr => $"output_size={(GivenAsOne ? _outputSize[0].ToString(CultureInfo.InvariantCulture) : "[" + string.Join(", ", _outputSize) + "]")}";
 }
 
 public sealed class AdaptiveAvgPool1d(long[] outputSize) : AdaptivePool(1, outputSize, max: false);

@@ -35,9 +35,9 @@ public sealed class Upsample : Block
     protected override Value Forward(Value input) => Ops.Interpolate(input, _size, _scaleFactor, Mode, AlignCorners);
 
     protected override string ExtraRepr =>
-        (_scaleFactor is null ? $"size={(_size!.Length == 1 ? _size[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : "(" + string.Join(", ", _size) + ")")}"
-            : $"scale_factor={(_scaleFactor.Length == 1 ? PythonRepr.Float(_scaleFactor[0]) : "(" + string.Join(", ", _scaleFactor.Select(PythonRepr.Float)) + ")")}")
-        + $", mode='{Mode}'";
+        (_scaleFactor is null ? $"size={(_size!.Length == 1 ? _size[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : "[" + string.Join(", ", _size) + "]")}"
+            : $"scale_factor={(_scaleFactor.Length == 1 ? PythonRepr.Float(_scaleFactor[0]) : "[" + string.Join(", ", _scaleFactor.Select(PythonRepr.Float)) + "]")}")
+        + $", mode={Mode}";
 }
 
 /// <summary>nn.PixelShuffle(upscale_factor): [N, C·r², H, W] → [N, C, H·r, W·r].</summary>

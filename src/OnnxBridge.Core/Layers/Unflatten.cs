@@ -46,5 +46,6 @@ public sealed class Unflatten : Block
     }
 
     /// <inheritdoc/>
-    protected override string ExtraRepr => $"dim={Dim}, unflattened_size=({string.Join(", ", _sizes)}{(_sizes.Length == 1 ? "," : "")})";
+    /// <summary>PyTorch prints the sizes as given; ours are an array, so they print as a list (PyTorch's <c>nn.Unflatten(1, [C, H, W])</c>).</summary>
+    protected override string ExtraRepr => $"dim={Dim}, unflattened_size=[{string.Join(", ", _sizes)}]";
 }
