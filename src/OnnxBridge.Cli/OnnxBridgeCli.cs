@@ -28,6 +28,7 @@ public static class OnnxBridgeCli
                                    "Exit codes: 0 success, 1 a check ran and failed (parity, verify), 2 bad input, 3 internal error (a bug; please report it).");
         root.Subcommands.Add(QuickstartCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(ConformanceCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(BenchIoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());

@@ -79,7 +79,7 @@ public sealed class EverydayNetworkTests
         return spec.ElementType == Onnx.Proto.TensorProto.Types.DataType.Int64 ? randint(0, 50, shape) : randn(shape);
     }
 
-    private static Tensor[] Outputs(Block net, Tensor x) => net is MultiOutputBlock multi ? multi.forward_all(x) : [net.forward(x)];
+    private static Tensor[] Outputs(Block net, Tensor x) => net.forward_all(x);
 
     /// <summary>Cross-entropy for a classifier; for the three-output block, its class head plus the score against a target.</summary>
     private static Tensor Loss(Block net, Tensor x, Tensor targets)

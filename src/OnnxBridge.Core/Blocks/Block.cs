@@ -103,6 +103,17 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     private string PathOf(Block? block) =>
         block is null || ReferenceEquals(block, this) ? "" : named_modules().FirstOrDefault(m => ReferenceEquals(m.module, block)).name ?? "";
 
+    /// <summary>
+    /// Runs the forward eagerly on one tensor per input and returns every output, whatever the
+    /// block's kind: one for a plain block or a <see cref="MultiInputBlock"/>, all of a
+    /// <see cref="MultiOutputBlock"/>'s.
+    /// </summary>
+    public Tensor[] forward_all(params Tensor[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return [.. CallRootAll([.. inputs.Select(Value.Eager)]).Select(v => v.Tensor)];
+    }
+
     /// <summary>Calls this block as the root of a trace with one value per declared input; every output, in order.</summary>
     internal IReadOnlyList<Value> CallRootAll(IReadOnlyList<Value> inputs) => this is MultiOutputBlock multi ? multi.CallAll(inputs) : [CallRoot(inputs)];
 

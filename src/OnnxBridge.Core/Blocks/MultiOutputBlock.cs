@@ -1,6 +1,5 @@
 using OnnxBridge.Core.Tracing;
 using OnnxBridge.Core.Values;
-using static TorchSharp.torch;
 
 namespace OnnxBridge.Core.Blocks;
 
@@ -21,13 +20,6 @@ public abstract class MultiOutputBlock : MultiInputBlock
 
     /// <summary>How many values the forward gives.</summary>
     public abstract int OutputCount { get; }
-
-    /// <summary>Runs the forward eagerly on tensors, one per input; returns every output.</summary>
-    public Tensor[] forward_all(params Tensor[] inputs)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        return [.. CallAll([.. inputs.Select(Value.Eager)]).Select(v => v.Tensor)];
-    }
 
     /// <summary>Runs this block on values, eagerly or recorded into the graph being exported; returns every output.</summary>
     public IReadOnlyList<Value> CallAll(IReadOnlyList<Value> inputs)
@@ -53,7 +45,7 @@ public abstract class MultiOutputBlock : MultiInputBlock
     /// <summary>The forward computation, giving <see cref="OutputCount"/> values.</summary>
     protected abstract IReadOnlyList<Value> ForwardAll(IReadOnlyList<Value> inputs);
 
-    /// <summary>A multi-output block has no single output: call <see cref="CallAll"/> (or <see cref="forward_all"/>).</summary>
+    /// <summary>A multi-output block has no single output: call <see cref="CallAll"/> (or <see cref="Block.forward_all"/>).</summary>
     protected sealed override Value Forward(IReadOnlyList<Value> inputs) =>
         throw new InvalidOperationException($"{GetType().Name} gives {OutputCount} outputs; call CallAll (or forward_all) to get them all");
 }

@@ -1,0 +1,74 @@
+using OnnxBridge.Tests.Shared;
+
+namespace OnnxBridge.Cli.Tests;
+
+/// <summary>
+/// <c>onnxbridge conformance</c> on onnx's own PyTorch-exported cases (libonnx-testdata): the counts
+/// docs/conformance.md records are guarded, every miss is one the docs explain, and the rebuilt
+/// models pass onnx's full check.
+/// </summary>
+[TestClass]
+public sealed class ConformanceTests
+{
+    [TestMethod]
+    public void Conformance_OnnxsPyTorchCases_AreReproducedButTheLossAndTheSparseOne_AndTheRebuiltModelsPassOnnxsChecker()
+    {
+        Environments.Require(Directory.Exists(Environments.OnnxTestDataRoot), $"ONNX test data at {Environments.OnnxTestDataRoot} (apt package libonnx-testdata)");
+        using var models = new TempFolder();
+
+        var (exitCode, output, error) = CliRunner.Run("conformance", "--write-models", models.Path);
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        StringAssert.Contains(output, "pytorch-converted: 80 of 82 reproduced (2 out of scope, see docs/conformance.md)");
+        StringAssert.Contains(output, "pytorch-operator: 35 of 35 reproduced");
+        var misses = output.Split('\n').Where(l => l.StartsWith("miss", StringComparison.Ordinal)).Select(l => l.Split(':')[0]).ToList();
+        CollectionAssert.AreEquivalent(new[] { "miss  pytorch-converted/test_Embedding_sparse", "miss  pytorch-converted/test_PoissonNLLLLoss_no_reduce" }, misses);
+        var docs = File.ReadAllText(RepoFiles.Path("docs", "conformance.md"));
+        foreach (var miss in misses) StringAssert.Contains(docs, miss.Split('/')[1], "docs/conformance.md explains every miss");
+
+        var written = Directory.GetFiles(models.Path, "*.onnx");
+        Assert.AreEqual(115, written.Length, "one opset-17 model per reproduced case");
+        OnnxChecker.AssertValid(written);
+    }
+
+    [TestMethod]
+    public void Conformance_NoTestData_SaysWhereItLookedAndHowToGetIt()
+    {
+        using var temp = new TempFolder();
+        var missing = Path.Combine(temp.Path, "absent");
+
+        var (exitCode, _, error) = CliRunner.Run("conformance", "--data", missing);
+
+        Assert.AreEqual(OnnxBridgeCli.BadInput, exitCode);
+        StringAssert.Contains(error, $"onnx's test data is not at '{missing}' (on Debian: apt install libonnx-testdata, or pass --data DIR)");
+    }
+
+    [TestMethod]
+    public void Conformance_ACaseThatDiffers_FailsWithTheCaseAndTheDifference()
+    {
+        Environments.Require(Directory.Exists(Environments.OnnxTestDataRoot), $"ONNX test data at {Environments.OnnxTestDataRoot} (apt package libonnx-testdata)");
+        using var temp = new TempFolder();
+        // A copy of the data where one case's recorded output is another case's: the rebuilt
+        // LeakyReLU(0.5) cannot reproduce LeakyReLU(0.01)'s output.
+        var converted = Path.Combine(temp.Path, "pytorch-converted");
+        CopyFolder(Path.Combine(Environments.OnnxTestDataRoot, "pytorch-converted"), converted);
+        CopyFolder(Path.Combine(Environments.OnnxTestDataRoot, "pytorch-operator"), Path.Combine(temp.Path, "pytorch-operator"));
+        var output0 = Path.Combine("test_data_set_0", "output_0.pb");
+        File.Copy(Path.Combine(converted, "test_LeakyReLU", output0), Path.Combine(converted, "test_LeakyReLU_with_negval", output0), overwrite: true);
+        File.Copy(Path.Combine(converted, "test_LeakyReLU", "test_data_set_0", "input_0.pb"), Path.Combine(converted, "test_LeakyReLU_with_negval", "test_data_set_0", "input_0.pb"), overwrite: true);
+
+        var (exitCode, output, _) = CliRunner.Run("conformance", "--data", temp.Path);
+
+        Assert.AreEqual(OnnxBridgeCli.CheckFailed, exitCode, output);
+        StringAssert.Contains(output, "FAIL  pytorch-converted/test_LeakyReLU_with_negval: eager, data set 0, output '1':");
+        StringAssert.Contains(output, "pytorch-converted: 79 of 82 reproduced (2 out of scope, see docs/conformance.md)");
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var folder in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, folder)));
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+}
