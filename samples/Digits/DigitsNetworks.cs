@@ -8,7 +8,7 @@ using OnnxBridge.Training.Optimization;
 
 namespace OnnxBridge.Samples.Digits;
 
-/// <summary>The two digit classifiers and the recipes that train them.</summary>
+/// <summary>The digit networks — three classifiers and a denoising autoencoder — and the recipes that train them.</summary>
 public static class DigitsNetworks
 {
     /// <summary>64 raw pixel values (0..16) per image; the networks standardize them themselves.</summary>
@@ -50,6 +50,46 @@ public static class DigitsNetworks
             Optimizer = OptimizerSpec.Sgd(0.05, momentum: 0.9, weightDecay: 1e-4),
             Schedule = LearningRateSchedule.Step(8, 0.3),
             GradientClipNorm = 5,
+            Seed = seed,
+            CheckpointEvery = 5,
+        });
+
+    /// <summary>
+    /// A small ResNet: a conv/BatchNorm/ReLU stem, two <see cref="BasicBlock"/>s (the second strided,
+    /// with a projection shortcut), global average pooling, Dropout → 10; AdamW with a cosine schedule.
+    /// </summary>
+    public static (Sequential Net, TrainerOptions Options) ResNet(TensorDataset train, int seed) => (
+        Net.Sequential()
+            .Add(Standardizer(train))
+            .Unflatten(1, 8, 8)
+            .Add(new Conv2d(1, 16, [3], padding: [1], bias: false)).BatchNorm2d(16).ReLU()
+            .Add(new BasicBlock(16, 16))
+            .Add(new BasicBlock(16, 32, stride: 2))
+            .AdaptiveAvgPool2d(1).Flatten().Dropout(0.2)
+            .Linear(32, 10)
+            .Input(Input)
+            .Build(),
+        new TrainerOptions
+        {
+            Epochs = 20,
+            BatchSize = 32,
+            Optimizer = OptimizerSpec.AdamW(3e-3, weightDecay: 1e-4),
+            Schedule = LearningRateSchedule.Cosine(20),
+            GradientClipNorm = 5,
+            Seed = seed,
+            CheckpointEvery = 5,
+        });
+
+    /// <summary>The <see cref="DenoisingUNet"/>, trained on mean squared error against the clean pixels with Adam.</summary>
+    public static (DenoisingUNet Net, TrainerOptions Options) Autoencoder(int seed) => (
+        new DenoisingUNet(),
+        new TrainerOptions
+        {
+            Epochs = 25,
+            BatchSize = 32,
+            Optimizer = OptimizerSpec.Adam(3e-3),
+            Schedule = LearningRateSchedule.Cosine(25),
+            Loss = LossFunction.MeanSquaredError,
             Seed = seed,
             CheckpointEvery = 5,
         });

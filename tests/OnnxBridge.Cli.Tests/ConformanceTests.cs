@@ -51,8 +51,8 @@ public sealed class ConformanceTests
         // A copy of the data where one case's recorded output is another case's: the rebuilt
         // LeakyReLU(0.5) cannot reproduce LeakyReLU(0.01)'s output.
         var converted = Path.Combine(temp.Path, "pytorch-converted");
-        CopyFolder(Path.Combine(Environments.OnnxTestDataRoot, "pytorch-converted"), converted);
-        CopyFolder(Path.Combine(Environments.OnnxTestDataRoot, "pytorch-operator"), Path.Combine(temp.Path, "pytorch-operator"));
+        TempFolder.CopyTree(Path.Combine(Environments.OnnxTestDataRoot, "pytorch-converted"), converted);
+        TempFolder.CopyTree(Path.Combine(Environments.OnnxTestDataRoot, "pytorch-operator"), Path.Combine(temp.Path, "pytorch-operator"));
         var output0 = Path.Combine("test_data_set_0", "output_0.pb");
         File.Copy(Path.Combine(converted, "test_LeakyReLU", output0), Path.Combine(converted, "test_LeakyReLU_with_negval", output0), overwrite: true);
         File.Copy(Path.Combine(converted, "test_LeakyReLU", "test_data_set_0", "input_0.pb"), Path.Combine(converted, "test_LeakyReLU_with_negval", "test_data_set_0", "input_0.pb"), overwrite: true);
@@ -62,13 +62,5 @@ public sealed class ConformanceTests
         Assert.AreEqual(OnnxBridgeCli.CheckFailed, exitCode, output);
         StringAssert.Contains(output, "FAIL  pytorch-converted/test_LeakyReLU_with_negval: eager, data set 0, output '1':");
         StringAssert.Contains(output, "pytorch-converted: 79 of 82 reproduced (2 out of scope, see docs/conformance.md)");
-    }
-
-    private static void CopyFolder(string from, string to)
-    {
-        foreach (var folder in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, folder)));
-        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
     }
 }

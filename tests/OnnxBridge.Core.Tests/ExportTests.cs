@@ -210,6 +210,20 @@ public sealed class ExportTests
         Assert.IsTrue(model.Graph.Node.Any(n => n.OpType == "Range"), "the length comes from Shape at run time");
     }
 
+    [TestMethod]
+    public void ReshapeWithMinusOne_WhereTheKnownSizesMatch_KeepsTheBatchDimensionNamed()
+    {
+        var input = InputSpec.Float32("x", Dim.Named("batch"), 64);
+
+        var image = new Lambda(x => x.Reshape(-1, 1, 8, 8)).Build(input);
+        var halves = new Lambda(x => x.Reshape(-1, 32)).Build(input);
+        var model = OnnxExporter.Export(new Lambda(x => x.Reshape(-1, 1, 8, 8).Flatten(1)), new ExportOptions(input));
+
+        Assert.AreEqual("[batch, 1, 8, 8]", Dim.Format(image));
+        Assert.AreEqual("[?, 32]", Dim.Format(halves), "batch·2 rows: not the batch, and not claimed to be");
+        Assert.AreEqual("batch", model.Graph.Output[0].Type.TensorType.Shape.Dim[0].DimParam, "Triton batches along the named dimension");
+    }
+
     private sealed class Lambda(Func<Value, Value> body) : Block("Lambda")
     {
         protected override Value Forward(Value input) => body(input);

@@ -17,11 +17,12 @@ public sealed class DigitsTests
     [TestMethod]
     [DataRow("mlp")]
     [DataRow("cnn")]
+    [DataRow("resnet")]
     public void DigitsSample_FixedSeed_ReachesAccuracyWithParity(string network)
     {
         using var temp = new TempFolder();
 
-        var result = DigitsExperiment.Run(network, temp.Path);
+        var result = DigitsExperiment.Run(network, temp.Path).Job;
 
         Assert.AreEqual(359L, result.PredictionsCompared);
         Assert.IsTrue(result.TestAccuracy >= 0.97, $"test accuracy {result.TestAccuracy:P2}");
@@ -30,5 +31,17 @@ public sealed class DigitsTests
         foreach (var file in new[] { result.ModelPath, result.WeightsPath, result.MetricsCsvPath, result.MetricsJsonPath }.Concat(result.PlotPaths))
             Assert.IsTrue(File.Exists(file), file);
         Assert.IsNotNull(Trainer.LatestCheckpoint(result.CheckpointDirectory));
+    }
+
+    [TestMethod]
+    public void DenoisingAutoencoder_FixedSeed_HalvesTheNoise_WithParity()
+    {
+        using var temp = new TempFolder();
+
+        var result = DigitsExperiment.Run("autoencoder", temp.Path);
+
+        Assert.IsNull(result.Job.TestAccuracy, "a regression has no accuracy");
+        Assert.IsTrue(result.Job.TestLoss <= 0.5 * result.NoisyInputMse, $"test MSE {result.Job.TestLoss:F4}, the noisy input's {result.NoisyInputMse:F4}");
+        Assert.IsTrue(result.Job.Parity.Passed, result.Job.Parity.Format());
     }
 }

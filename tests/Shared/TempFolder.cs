@@ -13,6 +13,16 @@ internal sealed class TempFolder : IDisposable
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>Copies the folder <paramref name="from"/>, with everything below it, to <paramref name="to"/>.</summary>
+    public static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var folder in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(System.IO.Path.Combine(to, System.IO.Path.GetRelativePath(from, folder)));
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            System.IO.File.Copy(file, System.IO.Path.Combine(to, System.IO.Path.GetRelativePath(from, file)));
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(Path, recursive: true); }

@@ -74,6 +74,13 @@ public static partial class Ops
             if (!fits) throw graph.Error($"cannot reshape {Dim.Format(sx.Shape)} ({total} elements) to [{string.Join(", ", shape)}]", "Reshape");
             if (shape.Contains(-1)) inferred = Dim.Known(total.Size!.Value / known);
         }
+        else if (shape.Contains(-1) && sx.Shape.Count(d => !d.IsKnown) == 1
+                 && sx.Shape.Where(d => d.IsKnown).Aggregate(1L, (p, d) => p * d.Size!.Value) == known)
+        {
+            // [batch, 64] → [-1, 1, 8, 8]: the known sizes match, so −1 is the one symbolic dimension
+            // (and the exported batch dimension stays named, as Triton's batching needs).
+            inferred = sx.Shape.Single(d => !d.IsKnown);
+        }
         var node = graph.Node("Reshape").Input(sx).ConstantInput(shape);
         if (shape.Contains(0))
         {
