@@ -10,6 +10,8 @@ using OnnxBridge.Training.Progress;
 using TorchSharp;
 using static TorchSharp.torch;
 
+using OnnxBridge.Training.Optimization;
+
 namespace OnnxBridge.Training;
 
 /// <summary>
@@ -31,6 +33,11 @@ public sealed class Trainer : IDisposable
         options.Validate();
         if (model.UnbuiltBlockPaths().FirstOrDefault() is { } unbuilt)
             throw new InvalidOperationException($"block '{(unbuilt.Length == 0 ? "<root>" : unbuilt)}' has deferred parameters; Build the model (or run one forward) before training, so the optimizer sees every parameter");
+        // Adam divides by sqrt(v) + eps; an eps float16 rounds to 0 makes every untouched weight 0/0 = NaN.
+        if (options.Optimizer.Kind is not OptimizerKind.Sgd && (double)(Half)options.Optimizer.Epsilon == 0
+            && model.named_parameters().FirstOrDefault(p => p.parameter.dtype == ScalarType.Float16) is { name: { } halfParameter })
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{options.Optimizer.Kind}'s eps {options.Optimizer.Epsilon} is 0 in float16 (parameter '{halfParameter}' is float16), so its update divides by zero: give eps ≥ 6e-8 (e.g. OptimizerSpec.{options.Optimizer.Kind}(eps: 1e-4)), use SGD, or train in bfloat16 or float32"), nameof(options));
         Model = model;
         Options = options;
         _observer = observer;
@@ -124,7 +131,7 @@ public sealed class Trainer : IDisposable
                 scope.Attach([x, y]); // made by the batch iterator, before this scope existed
                 using var noGrad = no_grad();
                 var output = model.forward(x);
-                lossSum += loss.Compute(output, y).item<float>() * x.shape[0];
+                lossSum += AsDouble(loss.Compute(output, y)) * x.shape[0];
                 if (loss.HasAccuracy) correct += loss.CountCorrect(output, y).item<long>();
             }
             return (lossSum / data.Count, loss.HasAccuracy ? correct / data.Count : null);
@@ -137,6 +144,9 @@ public sealed class Trainer : IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => Optimizer.Dispose();
+
+    /// <summary>A scalar loss as a double, whatever the network's floating-point type (float16 and bfloat16 included).</summary>
+    private static double AsDouble(Tensor scalar) => scalar.to(ScalarType.Float64).item<double>();
 
     private EpochMetrics RunEpoch(int epoch, TensorDataset train, TensorDataset? validation, int batches, CancellationToken cancellation)
     {
@@ -163,7 +173,7 @@ public sealed class Trainer : IDisposable
             Optimizer.step();
 
             var rows = x.shape[0];
-            lossSum += loss.item<float>() * rows;
+            lossSum += AsDouble(loss) * rows;
             if (Options.Loss.HasAccuracy)
             {
                 using var noGrad = no_grad();

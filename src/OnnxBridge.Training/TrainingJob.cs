@@ -81,7 +81,7 @@ public static class TrainingJob
         ParityBundle.Write(bundle, model, exportOptions, [test.Features]);
         var modelPath = Path.Combine(folder, "model.onnx");
         AtomicFile.WriteAllBytes(modelPath, File.ReadAllBytes(Path.Combine(bundle, OnnxTestCase.ModelFileName)));
-        var parity = BundleVerifier.Verify(bundle, provider, tolerance ?? Tolerance.Float32);
+        var parity = BundleVerifier.Verify(bundle, provider, tolerance);
         var (compared, mismatches) = options.Loss.HasAccuracy ? ComparePredictions(bundle, provider) : (0, 0);
 
         return new TrainingJobResult(history, testLoss, testAccuracy, parity, compared, mismatches, folder, modelPath, bundle, weights,

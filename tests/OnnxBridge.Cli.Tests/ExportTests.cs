@@ -78,6 +78,33 @@ public sealed class ExportTests
     }
 
     [TestMethod]
+    public void Export_Dtype_Float16_LoadsHalfWeights_ExportsFloat16_AndVerifiesAtFloat16Tolerance()
+    {
+        using var temp = new TempFolder();
+        random.manual_seed(5);
+        var net = ChapterNetworks.FirstNet();
+        net.Build(InputSpec.Parse("input:float32[batch,20]"));
+        StateDicts.Save(net.to(ScalarType.Float16), temp.File("mlp-half.safetensors")); // what PyTorch's net.half() saves
+
+        var (exitCode, output, error) = CliRunner.Run("export", "--model", RepoFile("samples", "architectures", "mlp.json"), "--dtype", "float16",
+            "--weights", temp.File("mlp-half.safetensors"), "--input", "input:float16[batch,20]", "--out", temp.File("mlp.onnx"), "--bundle", temp.File("bundle"), "--verify");
+        var (verifyCode, verified, _) = CliRunner.Run("verify", temp.File("bundle"));
+        var (wrongCode, _, wrongError) = CliRunner.Run("export", "--model", RepoFile("samples", "architectures", "mlp.json"),
+            "--weights", temp.File("mlp-half.safetensors"), "--input", "input:float16[batch,20]", "--out", temp.File("wrong.onnx"));
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        StringAssert.Contains(output, "tolerance: |Δ| ≤ 1e-3 + 1e-3·|ref|");
+        var model = Onnx.OnnxFiles.ReadModel(temp.File("mlp.onnx"));
+        Assert.AreEqual((int)Onnx.Proto.TensorProto.Types.DataType.Float16, model.Graph.Input[0].Type.TensorType.ElemType);
+        Assert.IsTrue(model.Graph.Initializer.All(i => i.DataType == (int)Onnx.Proto.TensorProto.Types.DataType.Float16), "float16 weights");
+        Assert.AreEqual(OnnxBridgeCli.Success, verifyCode, verified);
+        StringAssert.Contains(verified, "tolerance: |Δ| ≤ 1e-3 + 1e-3·|ref|", "verify takes float16's tolerance for float16 outputs");
+        OnnxChecker.AssertValid(temp.File("mlp.onnx"));
+        Assert.AreEqual(OnnxBridgeCli.BadInput, wrongCode, "float16 weights into a float32 network, without --dtype");
+        StringAssert.Contains(wrongError, "expected dtype float32, found float16");
+    }
+
+    [TestMethod]
     public void Export_WithExternalDataThreshold_WritesModelAndDataFile_RepositoryStaysWhole()
     {
         using var temp = new TempFolder();

@@ -106,7 +106,7 @@ internal static class QuickstartCommand
         output.WriteLine(string.Create(c, $"[5/6] bundle  {bundle}: model.onnx + test_data_set_0..{ParityBatchSizes.Length - 1} (batch {string.Join(", ", ParityBatchSizes)}), outputs from TorchSharp"));
 
         // 6. Reload under ONNX Runtime and compare.
-        var report = BundleVerifier.Verify(bundle, settings.Policy, Tolerance.Float32, settings.DeviceId, log: output.WriteLine);
+        var report = BundleVerifier.Verify(bundle, settings.Policy, deviceId: settings.DeviceId, log: output.WriteLine);
         output.WriteLine("[6/6] verify  ONNX Runtime vs TorchSharp");
         output.WriteLine(report.Format());
         output.WriteLine(string.Create(c, $"Re-check anywhere (no TorchSharp needed): onnxbridge verify {bundle} --ep auto"));

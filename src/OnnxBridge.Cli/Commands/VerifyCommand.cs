@@ -18,8 +18,8 @@ internal static class VerifyCommand
         var folders = new Argument<string[]>("folders") { Description = "test-case folders (model.onnx + test_data_set_N/)", Arity = ArgumentArity.OneOrMore };
         var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
         var device = CommonOptions.DeviceId();
-        var atol = new Option<double>("--atol") { Description = "absolute tolerance", DefaultValueFactory = _ => Tolerance.Float32.Absolute };
-        var rtol = new Option<double>("--rtol") { Description = "relative tolerance", DefaultValueFactory = _ => Tolerance.Float32.Relative };
+        var atol = new Option<double?>("--atol") { Description = $"absolute tolerance (default: by the outputs' element type — {Tolerance.Float32} for float32 and float64, {Tolerance.Float16} for float16, {Tolerance.BFloat16} for bfloat16)" };
+        var rtol = new Option<double?>("--rtol") { Description = "relative tolerance (default: by the outputs' element type, as --atol)" };
         var brief = new Option<bool>("--brief") { Description = "one line per case instead of a table" };
         var json = new Option<bool>("--json") { Description = "print one JSON document (cases and summary) instead of text" };
         var timeout = new Option<double>("--timeout") { Description = "seconds each data set may run before ONNX Runtime is stopped and the case counts as could-not-run (an endless Loop, a huge graph)", DefaultValueFactory = _ => DefaultTimeoutSeconds };
@@ -36,7 +36,10 @@ internal static class VerifyCommand
             var error = result.InvocationConfiguration.Error;
             // In JSON mode the provider notes go to stderr, so stdout stays one document.
             var log = asJson ? (Action<string>)error.WriteLine : output.WriteLine;
-            var tolerance = new Tolerance(result.GetValue(atol), result.GetValue(rtol));
+            // Either given: that pair (the other from float32's default); neither: each case's outputs' default.
+            var tolerance = result.GetValue(atol) is null && result.GetValue(rtol) is null
+                ? null
+                : new Tolerance(result.GetValue(atol) ?? Tolerance.Float32.Absolute, result.GetValue(rtol) ?? Tolerance.Float32.Relative);
             var limit = result.GetValue(timeout) is var seconds && seconds > 0 && seconds <= int.MaxValue / 1000
                 ? TimeSpan.FromSeconds(seconds)
                 : throw new UsageException($"--timeout must be a positive number of seconds (at most {int.MaxValue / 1000}), got {seconds}");
@@ -46,7 +49,7 @@ internal static class VerifyCommand
                 try
                 {
                     var report = BundleVerifier.Verify(folder, result.GetValue(ep), tolerance, result.GetValue(device), log, limit);
-                    cases.Add(new CaseResult(folder, report.Passed ? "pass" : "fail", report.Provider, report.MaxAbsoluteError, report.MaxRelativeError, null));
+                    cases.Add(new CaseResult(folder, report.Passed ? "pass" : "fail", report.Provider, report.MaxAbsoluteError, report.MaxRelativeError, report.Tolerance.ToString(), null));
                     if (asJson) continue;
                     if (result.GetValue(brief))
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(report.Passed ? "PASS" : "FAIL")}  {folder}  max |Δ| {report.MaxAbsoluteError:0.0e+0}"));
@@ -57,13 +60,13 @@ internal static class VerifyCommand
                 {
                     // This case could not run; the others still do. (A missing provider stops them all.)
                     var reason = $"{e.GetType().Name}: {FirstLine(e.Message)}";
-                    cases.Add(new CaseResult(folder, "error", null, null, null, reason));
+                    cases.Add(new CaseResult(folder, "error", null, null, null, null, reason));
                     if (!asJson) output.WriteLine($"ERROR {folder}  {reason}");
                 }
             }
             var (passed, failed, errors) = (cases.Count(c => c.Status == "pass"), cases.Count(c => c.Status == "fail"), cases.Count(c => c.Status == "error"));
             if (asJson)
-                output.WriteLine(JsonSerializer.Serialize(new { passed, failed, errors, tolerance = new { tolerance.Absolute, tolerance.Relative }, cases }, JsonOptions));
+                output.WriteLine(JsonSerializer.Serialize(new { passed, failed, errors, tolerance = tolerance is null ? null : new { tolerance.Absolute, tolerance.Relative }, cases }, JsonOptions));
             else
                 output.WriteLine($"verify: {passed} passed, {failed} failed, {errors} could not run");
             return failed == 0 && errors == 0 ? OnnxBridgeCli.Success : errors > 0 && failed == 0 ? OnnxBridgeCli.BadInput : OnnxBridgeCli.CheckFailed;
@@ -77,7 +80,7 @@ internal static class VerifyCommand
     private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 
     /// <summary>One case in <c>--json</c> output.</summary>
-    private sealed record CaseResult(string Folder, string Status, string? Provider, double? MaxAbsoluteError, double? MaxRelativeError, string? Error);
+    private sealed record CaseResult(string Folder, string Status, string? Provider, double? MaxAbsoluteError, double? MaxRelativeError, string? Tolerance, string? Error);
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

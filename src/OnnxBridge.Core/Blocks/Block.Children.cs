@@ -54,21 +54,6 @@ public abstract partial class Block
         throw new KeyNotFoundException($"{GetName()} has no parameter '{name}'{state}; its parameters are [{string.Join(", ", named_parameters(recurse: false).Select(p => p.name))}]");
     }
 
-    /// <summary>Moves every parameter and buffer to <paramref name="device"/> (PyTorch's <c>net.to(device)</c>); returns this block.</summary>
-    public Block to(Device device)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        TorchSharp.ModuleExtensionMethods.to(this, device);
-        return this;
-    }
-
-    /// <summary>Converts every floating-point parameter and buffer to <paramref name="type"/> (PyTorch's <c>net.to(torch.float64)</c>); returns this block.</summary>
-    public Block to(ScalarType type)
-    {
-        TorchSharp.ModuleExtensionMethods.to(this, type);
-        return this;
-    }
-
     /// <summary>
     /// Registers the modules and parameters held in this block's fields and auto-properties, the way
     /// PyTorch registers attributes: under the field's name (a property's backing field under the

@@ -183,6 +183,9 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     protected internal virtual (IReadOnlyDictionary<string, long[]>? Plan, string? Error) PlanMaterialization(Func<string, IReadOnlyList<long>?> shapeOf) =>
         (null, $"{GetType().Name} cannot take its parameter shapes from a state dict; call Build(input) first");
 
+    /// <summary>The element type <see cref="MaterializeFromPlan"/> creates parameters in (float32 unless the block was converted with <c>to(type)</c> while deferred).</summary>
+    protected internal virtual ScalarType DeferredType => ScalarType.Float32;
+
     /// <summary>Materializes the parameters planned by <see cref="PlanMaterialization"/>, uninitialized (the load fills them).</summary>
     protected internal virtual void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan) =>
         throw new NotSupportedException($"{GetType().Name} has no deferred parameters");

@@ -35,11 +35,24 @@ public abstract class WeightedLayer : Block, IWeightedLayer
     /// <summary>PyTorch's lazy modules print as <c>LazyLinear</c>, <c>LazyConv2d</c> until their parameters exist.</summary>
     protected override string DisplayName => HasPendingParameters ? "Lazy" + base.DisplayName : base.DisplayName;
 
+    /// <summary>The type and device a deferred layer materializes in for a state-dict load: float32 on the CPU until <c>to(...)</c> says otherwise (PyTorch's uninitialized parameters convert too).</summary>
+    private (ScalarType Type, Device Device) _pending = (ScalarType.Float32, CPU);
+
+    /// <inheritdoc/>
+    protected internal override ScalarType DeferredType => _pending.Type;
+
     /// <inheritdoc/>
     protected internal override void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        if (Weight is null) Materialize(plan["weight"], ScalarType.Float32, CPU, initialize: false, plan.TryGetValue("bias", out var bias) ? bias[0] : null);
+        if (Weight is null) Materialize(plan["weight"], _pending.Type, _pending.Device, initialize: false, plan.TryGetValue("bias", out var bias) ? bias[0] : null);
+    }
+
+    /// <inheritdoc/>
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        if (Weight is null) _pending = (dtype ?? _pending.Type, device ?? _pending.Device);
     }
 
     /// <summary>Creates and registers the parameters; <paramref name="initialize"/> false leaves them for a state-dict load to fill.</summary>

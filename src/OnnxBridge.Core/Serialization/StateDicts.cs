@@ -169,7 +169,7 @@ public static class StateDicts
             {
                 foreach (var path in paths)
                 {
-                    expected[Prefix(path) + local] = (shape, ScalarType.Float32);
+                    expected[Prefix(path) + local] = (shape, deferred.DeferredType);
                     aliases[Prefix(path) + local] = prefix + local;
                 }
             }

@@ -86,6 +86,10 @@ internal sealed class OnnxNode
         // Trailing omitted optional inputs are dropped, as ONNX writers do.
         var count = _inputs.Count;
         while (count > 0 && _inputs[count - 1].Name.Length == 0) count--;
+        foreach (var type in _inputs.Take(count).Select(i => i.ElementType).Concat(outputs.Select(o => o.Type)).Distinct())
+        {
+            if (HalfPrecisionSupport.Problem(OpType, Opset, type) is { } problem) throw _graph.Error(problem, OpType);
+        }
         return _graph.AddNode(OpType, _inputs.Take(count).ToList(), outputs, _attributes);
     }
 

@@ -23,6 +23,25 @@ public static class DTypes
         _ => throw new NotSupportedException($"TorchSharp dtype {type} has no ONNX counterpart supported by OnnxBridge"),
     };
 
+    /// <summary>The dtype names <see cref="Parse"/> takes.</summary>
+    public const string Names = "float32, float64, float16, bfloat16, int64 or int32";
+
+    /// <summary>The element type a PyTorch-style dtype name stands for (<c>float32</c>/<c>float</c>, <c>float64</c>/<c>double</c>, <c>float16</c>/<c>half</c>, <c>bfloat16</c>, <c>int64</c>, <c>int32</c>), or null.</summary>
+    public static DataType? Parse(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.ToLowerInvariant() switch
+        {
+            "float32" or "float" => DataType.Float,
+            "float64" or "double" => DataType.Double,
+            "float16" or "half" => DataType.Float16,
+            "bfloat16" => DataType.Bfloat16,
+            "int64" => DataType.Int64,
+            "int32" => DataType.Int32,
+            _ => null,
+        };
+    }
+
     /// <summary>The TorchSharp scalar type of an ONNX element type.</summary>
     public static ScalarType ToTorch(DataType type) => type switch
     {

@@ -41,14 +41,7 @@ public sealed partial record InputSpec
         var match = SpecPattern().Match(text.Replace(" ", "", StringComparison.Ordinal));
         if (!match.Success)
             throw new FormatException($"input spec '{text}' is not of the form name:dtype[dim,...], e.g. input:float32[batch,20]");
-        var type = match.Groups["type"].Value.ToLowerInvariant() switch
-        {
-            "float32" or "float" => DataType.Float,
-            "float64" or "double" => DataType.Double,
-            "int64" => DataType.Int64,
-            "int32" => DataType.Int32,
-            var other => throw new FormatException($"input spec '{text}': unsupported dtype '{other}' (use float32, float64, int64 or int32)"),
-        };
+        var type = DTypes.Parse(match.Groups["type"].Value) ?? throw new FormatException($"input spec '{text}': unsupported dtype '{match.Groups["type"].Value}' (use {DTypes.Names})");
         var dims = match.Groups["dims"].Value.Length == 0
             ? []
             : match.Groups["dims"].Value.Split(',').Select(d =>

@@ -53,6 +53,8 @@ public static partial class Ops
         {
             DataType.Float => HostTensor.Create<float>([.. Enumerable.Repeat((float)value, count)], shape),
             DataType.Double => HostTensor.Create<double>([.. Enumerable.Repeat(value, count)], shape),
+            DataType.Float16 => HostTensor.Create<Half>([.. Enumerable.Repeat((Half)value, count)], shape),
+            DataType.Bfloat16 => HostTensor.FromBytes(DataType.Bfloat16, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes<ushort>([.. Enumerable.Repeat(BFloat16.FromSingle((float)value), count)])),
             DataType.Int64 => HostTensor.Create<long>([.. Enumerable.Repeat((long)value, count)], shape),
             DataType.Int32 => HostTensor.Create<int>([.. Enumerable.Repeat((int)value, count)], shape),
             DataType.Bool => HostTensor.Create<bool>([.. Enumerable.Repeat(value != 0, count)], shape),

@@ -228,8 +228,8 @@ internal static class JsonData
             case DataType.Float when value.TryGetDouble(out var d) && float.IsFinite((float)d): BinaryPrimitives.WriteSingleLittleEndian(target, (float)d); return;
             case DataType.Double when value.TryGetDouble(out var d): BinaryPrimitives.WriteDoubleLittleEndian(target, d); return;
             case DataType.Float16 when value.TryGetDouble(out var d) && Half.IsFinite((Half)d): BinaryPrimitives.WriteHalfLittleEndian(target, (Half)d); return;
-            case DataType.Bfloat16 when value.TryGetDouble(out var d) && float.IsFinite((float)d):
-                BinaryPrimitives.WriteUInt16LittleEndian(target, (ushort)(BitConverter.SingleToUInt32Bits((float)d) >> 16)); return;
+            case DataType.Bfloat16 when value.TryGetDouble(out var d) && BFloat16.FromSingle((float)d) is var bits && float.IsFinite(BFloat16.ToSingle(bits)):
+                BinaryPrimitives.WriteUInt16LittleEndian(target, bits); return;
             case DataType.Int8 when value.TryGetSByte(out var v): target[0] = (byte)v; return;
             case DataType.Uint8 when value.TryGetByte(out var v): target[0] = v; return;
             case DataType.Int16 when value.TryGetInt16(out var v): BinaryPrimitives.WriteInt16LittleEndian(target, v); return;

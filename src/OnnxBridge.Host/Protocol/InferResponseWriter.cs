@@ -93,7 +93,7 @@ internal static class InferResponseWriter
                 case DataType.Float: Real(json, BinaryPrimitives.ReadSingleLittleEndian(item)); break;
                 case DataType.Double: Real(json, BinaryPrimitives.ReadDoubleLittleEndian(item)); break;
                 case DataType.Float16: Real(json, (float)BinaryPrimitives.ReadHalfLittleEndian(item)); break;
-                case DataType.Bfloat16: Real(json, BitConverter.UInt32BitsToSingle((uint)BinaryPrimitives.ReadUInt16LittleEndian(item) << 16)); break;
+                case DataType.Bfloat16: Real(json, BFloat16.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(item))); break;
                 case DataType.Bool: json.WriteBooleanValue(item[0] != 0); break;
                 case DataType.Int8: json.WriteNumberValue((sbyte)item[0]); break;
                 case DataType.Uint8: json.WriteNumberValue(item[0]); break;

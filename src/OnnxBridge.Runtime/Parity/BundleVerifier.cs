@@ -11,14 +11,15 @@ namespace OnnxBridge.Runtime.Parity;
 public static class BundleVerifier
 {
     /// <summary>Verifies the test case in <paramref name="folder"/>.</summary>
+    /// <param name="tolerance">The tolerance; null takes the default for the outputs' element type (<see cref="Tolerance.For(IEnumerable{Onnx.Proto.TensorProto.Types.DataType})"/>).</param>
     /// <param name="timeout">How long each data set may run before ONNX Runtime is stopped (<see cref="InferenceException"/>); null for no limit.</param>
     /// <exception cref="Onnx.OnnxFileException">The folder is not a readable test case.</exception>
     /// <exception cref="InferenceException">ONNX Runtime refused the model, failed, or passed the timeout.</exception>
-    public static ParityReport Verify(string folder, ExecutionProviderPolicy policy, Tolerance tolerance, int deviceId = 0, Action<string>? log = null, TimeSpan? timeout = null)
+    public static ParityReport Verify(string folder, ExecutionProviderPolicy policy, Tolerance? tolerance = null, int deviceId = 0, Action<string>? log = null, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        ArgumentNullException.ThrowIfNull(tolerance);
         var testCase = OnnxTestCase.Read(folder);
+        tolerance ??= Tolerance.For(testCase.DataSets.SelectMany(d => d.Outputs).Select(o => o.Tensor.ElementType));
         using var session = OnnxModelSession.Open(testCase.ModelPath, policy, deviceId, log);
         var sets = new List<DataSetParity>();
         for (int n = 0; n < testCase.DataSets.Count; n++)

@@ -49,8 +49,7 @@ public static class TensorComparer
             DataType.Float => Convert(tensor.AsSpan<float>(), v => v),
             DataType.Double => tensor.ToArray<double>(),
             DataType.Float16 => Convert(tensor.AsSpan<Half>(), v => (double)v),
-            // bfloat16 is the upper half of a float32's bits.
-            DataType.Bfloat16 => Convert(MemoryMarshal.Cast<byte, ushort>(tensor.Bytes.Span), v => BitConverter.Int32BitsToSingle(v << 16)),
+            DataType.Bfloat16 => Convert(MemoryMarshal.Cast<byte, ushort>(tensor.Bytes.Span), v => BFloat16.ToSingle(v)),
             DataType.Int8 => Convert(tensor.AsSpan<sbyte>(), v => v),
             DataType.Int16 => Convert(tensor.AsSpan<short>(), v => v),
             DataType.Int32 => Convert(tensor.AsSpan<int>(), v => v),

@@ -8,7 +8,12 @@ namespace OnnxBridge.Training.History;
 /// <summary>The per-epoch metrics of a run (Keras's History), saved as CSV or JSON.</summary>
 public sealed class TrainingHistory
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // A diverged run's NaN or infinite loss is written as "NaN" / "Infinity", as the CSV writes it, not refused.
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
     private readonly List<EpochMetrics> _epochs = [];
 
     /// <summary>Creates an empty history, or one continuing <paramref name="epochs"/> (a resumed run).</summary>
