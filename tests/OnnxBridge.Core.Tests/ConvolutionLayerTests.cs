@@ -79,6 +79,26 @@ public sealed class ConvolutionLayerTests
     }
 
     [TestMethod]
+    public void LazyBatchNorm_TakesItsFeaturesFromTheFirstInput_InPyTorchsKeyOrder_AndFromBuildAtTheConvertedType()
+    {
+        var lazy = Net.Sequential().LazyConv2d(4, 3).LazyBatchNorm2d().Build();
+        var printedBefore = lazy[1].ToString();
+        var converted = Net.Sequential().Linear(5, 6).LazyBatchNorm1d().Build().to(ScalarType.Float16);
+
+        lazy.forward(randn(2, 1, 6, 6));
+        var halfState = Net.Sequential().Linear(5, 6).BatchNorm1d(6).Build().to(ScalarType.Float16).state_dict().Select(e => (e.Key, TensorConvert.ToHost(e.Value))).ToList();
+        StateDicts.Load(converted, halfState, "a float16 state dict"); // strict: every dtype must match
+
+        // PyTorch 1.13: repr(nn.LazyBatchNorm2d()) and repr of it after a [2, 4, ...] input.
+        Assert.AreEqual("LazyBatchNorm2d(0, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)", printedBefore);
+        Assert.AreEqual("BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)", lazy[1].ToString());
+        CollectionAssert.AreEqual(new[] { "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked" },
+            lazy.state_dict().Keys.Where(k => k.StartsWith("1.", StringComparison.Ordinal)).ToArray(), "PyTorch's order");
+        Assert.AreEqual(1L, lazy.state_dict()["1.num_batches_tracked"].item<long>(), "the first (training-mode) forward counted");
+        Assert.AreEqual(ScalarType.Float16, converted.state_dict()["1.running_var"].dtype, "materialized for the load in the type the network was converted to");
+    }
+
+    [TestMethod]
     public void BatchNorm_TrainingUpdatesRunningStatistics_EvalUsesThem()
     {
         random.manual_seed(5);

@@ -89,6 +89,8 @@ public sealed class LayerConformanceTests
         ["AlphaDropout"] = a => new ChannelDropout("AlphaDropout", Double(a, "p") ?? 0.5),
         ["FlattenRange"] = a => new Flatten(Long(a, "start_dim") ?? 1, Long(a, "end_dim") ?? -1),
         ["BatchNorm3d"] = a => new BatchNorm(Long(a, "num_features")!.Value, 5),
+        ["LazyBatchNorm1d"] = a => new BatchNorm(null, 2, Double(a, "eps") ?? 1e-5),
+        ["LazyBatchNorm2d"] = a => new BatchNorm(null, 4, Double(a, "eps") ?? 1e-5),
         ["Unflatten"] = a => new Unflatten(Long(a, "dim")!.Value, Longs(a, "unflattened_size")),
         ["LayerNorm"] = a => new LayerNorm(Longs(a, "normalized_shape"), Double(a, "eps") ?? 1e-5, Bool(a, "elementwise_affine") ?? true),
         ["GroupNorm"] = a => new GroupNorm(Long(a, "num_groups")!.Value, Long(a, "num_channels")!.Value, Double(a, "eps") ?? 1e-5, Bool(a, "affine") ?? true),

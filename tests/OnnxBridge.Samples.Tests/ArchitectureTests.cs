@@ -179,6 +179,21 @@ public sealed class ArchitectureTests
     }
 
     [TestMethod]
+    public void ParameterBound_ChargesADeferredBatchNormWhenItMaterializes()
+    {
+        // A LazyBatchNorm after Linear(20, 100000): 4 × 100,000 statistics and affines, known only from the input.
+        var json = Wrap("{\"type\":\"Sequential\",\"children\":[" +
+                        "{\"name\":\"0\",\"block\":{\"type\":\"Linear\",\"args\":{\"inFeatures\":20,\"outFeatures\":100000}}}," +
+                        "{\"name\":\"1\",\"block\":{\"type\":\"BatchNorm\",\"args\":{\"inputRank\":2}}}]}");
+        var net = ArchitectureJson.FromJson(json, maxParameters: 2_300_000);
+
+        var error = Assert.ThrowsExactly<ArchitectureException>(() => net.Build(InputSpec.Float32("x", Dim.Named("batch"), 20)));
+
+        StringAssert.Contains(error.Message, "LazyBatchNorm1d materializing with 100000 features would hold 400,000 parameters");
+        Assert.IsFalse(net.IsBuilt);
+    }
+
+    [TestMethod]
     public void DeepNesting_IsRefused()
     {
         var root = "{\"type\":\"ReLU\"}";

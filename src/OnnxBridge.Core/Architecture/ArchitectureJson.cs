@@ -3,7 +3,6 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnnxBridge.Core.Blocks;
-using OnnxBridge.Core.Layers;
 
 namespace OnnxBridge.Core.Architecture;
 
@@ -255,7 +254,7 @@ public static class ArchitectureJson
             try
             {
                 var block = (Block)constructor.Invoke(values);
-                if (block is WeightedLayer { HasPendingParameters: true } deferred) deferred.Budget = budget;
+                if (block.HasPendingParameters) block.Budget = budget;
                 return block;
             }
             catch (TargetInvocationException e) when (e.InnerException is ArgumentException or InvalidOperationException)

@@ -30,6 +30,19 @@ public abstract partial class Block
     }
 
     /// <summary>
+    /// The type and device deferred parameters materialize in when a state-dict load plans them:
+    /// float32 on the CPU until <c>to(...)</c> converts the still-deferred block (PyTorch's
+    /// uninitialized parameters convert too). From a first input they take the input's.
+    /// </summary>
+    private (ScalarType Type, Device Device) _deferredTarget = (ScalarType.Float32, CPU);
+
+    /// <summary>The element type a deferred block materializes in for a state-dict load.</summary>
+    protected internal ScalarType DeferredType => _deferredTarget.Type;
+
+    /// <summary>The device a deferred block materializes on for a state-dict load.</summary>
+    protected Device DeferredDevice => _deferredTarget.Device;
+
+    /// <summary>
     /// TorchSharp converts a module by replacing each parameter and buffer with a new tensor and
     /// then finding the fields to update by name. That fails on a block with two indexers (both
     /// named <c>Item</c>) and misses every field whose name is not the parameter's (a property's
@@ -66,6 +79,7 @@ public abstract partial class Block
         RepointFields(replaced);
         foreach (var original in replaced.Keys.OfType<TorchSharp.Modules.Parameter>()) original.Dispose();
         if (device is not null) (_deviceType, _deviceIndex) = (device.type, device.index);
+        if (HasPendingParameters) _deferredTarget = (dtype ?? _deferredTarget.Type, device ?? _deferredTarget.Device);
     }
 
     /// <summary>Points every field of this block (its own type and the types between it and <see cref="Block"/>) that held a replaced tensor at its replacement.</summary>

@@ -173,6 +173,13 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     /// <summary>True while this block's own parameters wait for their shapes (deferred initialization).</summary>
     protected internal virtual bool HasPendingParameters => false;
 
+    /// <summary>For a deferred block read from an architecture file: the network's budget, charged before it materializes.</summary>
+    internal Architecture.ParameterBudget? Budget { get; set; }
+
+    /// <summary>Charges <paramref name="elements"/> (−1: past 2^63) to the architecture file's budget, if this block has one, before materializing.</summary>
+    /// <exception cref="Architecture.ArchitectureException">The budget would be exceeded; <paramref name="what"/> says by what.</exception>
+    protected void ChargeBudget(long elements, Func<string> what) => Budget?.Charge(elements, what);
+
     /// <summary>
     /// Deferred blocks override this to take their parameter shapes from a state dict being loaded,
     /// as PyTorch's lazy modules do. <paramref name="shapeOf"/> maps a local key (<c>weight</c>) to
@@ -182,9 +189,6 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     /// </summary>
     protected internal virtual (IReadOnlyDictionary<string, long[]>? Plan, string? Error) PlanMaterialization(Func<string, IReadOnlyList<long>?> shapeOf) =>
         (null, $"{GetType().Name} cannot take its parameter shapes from a state dict; call Build(input) first");
-
-    /// <summary>The element type <see cref="MaterializeFromPlan"/> creates parameters in (float32 unless the block was converted with <c>to(type)</c> while deferred).</summary>
-    protected internal virtual ScalarType DeferredType => ScalarType.Float32;
 
     /// <summary>Materializes the parameters planned by <see cref="PlanMaterialization"/>, uninitialized (the load fills them).</summary>
     protected internal virtual void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan) =>

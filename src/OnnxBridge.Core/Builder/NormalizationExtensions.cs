@@ -2,9 +2,18 @@ using OnnxBridge.Core.Layers;
 
 namespace OnnxBridge.Core.Builder;
 
-/// <summary>Layer, group and instance normalization and embeddings as builder steps; each layer checks its own arguments.</summary>
+/// <summary>Lazy batch, layer, group and instance normalization and embeddings as builder steps; each layer checks its own arguments.</summary>
 public static class NormalizationExtensions
 {
+    /// <summary>Appends PyTorch's LazyBatchNorm1d: a <see cref="BatchNorm"/> over [batch, features] whose number of features comes from the first input.</summary>
+    public static SequentialBuilder LazyBatchNorm1d(this SequentialBuilder builder) => Check(builder).AddLayer("LazyBatchNorm1d", () => new BatchNorm(null, 2));
+
+    /// <summary>Appends PyTorch's LazyBatchNorm2d: a <see cref="BatchNorm"/> over [batch, channels, height, width] whose channels come from the first input.</summary>
+    public static SequentialBuilder LazyBatchNorm2d(this SequentialBuilder builder) => Check(builder).AddLayer("LazyBatchNorm2d", () => new BatchNorm(null, 4));
+
+    /// <summary>Appends PyTorch's LazyBatchNorm3d: a <see cref="BatchNorm"/> over [batch, channels, depth, height, width] whose channels come from the first input.</summary>
+    public static SequentialBuilder LazyBatchNorm3d(this SequentialBuilder builder) => Check(builder).AddLayer("LazyBatchNorm3d", () => new BatchNorm(null, 5));
+
     /// <summary>Appends nn.LayerNorm(normalized_shape) over the last dimension.</summary>
     public static SequentialBuilder LayerNorm(this SequentialBuilder builder, long normalizedShape, double eps = 1e-5, bool elementwiseAffine = true) =>
         LayerNorm(builder, [normalizedShape], eps, elementwiseAffine);

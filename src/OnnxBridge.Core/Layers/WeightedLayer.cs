@@ -29,43 +29,25 @@ public abstract class WeightedLayer : Block, IWeightedLayer
     /// <inheritdoc/>
     protected internal override bool HasPendingParameters => Weight is null;
 
-    /// <summary>For a deferred layer read from an architecture file: the network's budget, charged before materializing.</summary>
-    internal ParameterBudget? Budget { get; set; }
-
     /// <summary>PyTorch's lazy modules print as <c>LazyLinear</c>, <c>LazyConv2d</c> until their parameters exist.</summary>
     protected override string DisplayName => HasPendingParameters ? "Lazy" + base.DisplayName : base.DisplayName;
-
-    /// <summary>The type and device a deferred layer materializes in for a state-dict load: float32 on the CPU until <c>to(...)</c> says otherwise (PyTorch's uninitialized parameters convert too).</summary>
-    private (ScalarType Type, Device Device) _pending = (ScalarType.Float32, CPU);
-
-    /// <inheritdoc/>
-    protected internal override ScalarType DeferredType => _pending.Type;
 
     /// <inheritdoc/>
     protected internal override void MaterializeFromPlan(IReadOnlyDictionary<string, long[]> plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        if (Weight is null) Materialize(plan["weight"], _pending.Type, _pending.Device, initialize: false, plan.TryGetValue("bias", out var bias) ? bias[0] : null);
+        if (Weight is null) Materialize(plan["weight"], DeferredType, DeferredDevice, initialize: false, plan.TryGetValue("bias", out var bias) ? bias[0] : null);
     }
 
-    /// <inheritdoc/>
-    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
-    {
-        base._toEpilog(dtype, device, non_blocking);
-        if (Weight is null) _pending = (dtype ?? _pending.Type, device ?? _pending.Device);
-    }
 
     /// <summary>Creates and registers the parameters; <paramref name="initialize"/> false leaves them for a state-dict load to fill.</summary>
     /// <param name="biasSize">The bias length: the weight's first dimension unless given (a transposed convolution's is its second).</param>
     protected void Materialize(long[] weightShape, ScalarType dtype, Device device, bool initialize, long? biasSize = null)
     {
         ArgumentNullException.ThrowIfNull(weightShape);
-        if (Budget is { } budget)
-        {
-            var weights = ParameterBudget.Product(weightShape);
-            budget.Charge(weights < 0 ? -1 : weights + (HasBias ? biasSize ?? weightShape[0] : 0),
-                () => $"{DisplayName} materializing with weight {Onnx.Tensors.HostTensor.FormatShape(weightShape)}");
-        }
+        var weights = ParameterBudget.Product(weightShape);
+        ChargeBudget(weights < 0 ? -1 : weights + (HasBias ? biasSize ?? weightShape[0] : 0),
+            () => $"{DisplayName} materializing with weight {Onnx.Tensors.HostTensor.FormatShape(weightShape)}");
         using var noGrad = no_grad();
         var weight = new Parameter(empty(weightShape, dtype, device));
         var bias = HasBias ? new Parameter(empty([biasSize ?? weightShape[0]], dtype, device)) : null;
