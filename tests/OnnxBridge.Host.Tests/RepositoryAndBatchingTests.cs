@@ -129,32 +129,51 @@ public sealed class RepositoryAndBatchingTests
     }
 
     [TestMethod]
-    public async Task Shutdown_FinishesRequestsInFlight()
+    public async Task Shutdown_FinishesRequestsInFlight_TheRunningAndTheQueued()
     {
-        // A long queue delay keeps a lone request waiting in the batcher; shutdown starts once the
-        // pending-requests gauge shows it there (a condition, not a guessed sleep).
-        var server = await TestServer.StartAsync(s => s with { MaxQueueDelay = TimeSpan.FromSeconds(3) });
+        // The slow model's run (a long Loop) holds the first request; the second queues behind it.
+        // Shutdown starts once the pending-requests gauge shows the second queued (a condition, not a guessed sleep).
+        var server = await TestServer.StartAsync();
         try
         {
-            var rows = Requests.Rows(1, seed: 9);
-            var inFlight = server.PostAsync("/v2/models/mlp/infer", Requests.Json(rows, 1));
+            const string request = """{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}""";
+            var running = server.PostAsync("/v2/models/slow/infer", request);
+            var queuedBehind = server.PostAsync("/v2/models/slow/infer", request);
             var queued = false;
-            for (int i = 0; i < 500 && !queued && !inFlight.IsCompleted; i++, await Task.Delay(10))
-                queued = Metric(await server.Client.GetStringAsync("/metrics"), "onnxbridge_inference_pending", "model=\"mlp\"") == 1;
-            Assert.IsTrue(queued, "the request never showed in the batch queue");
-            Assert.IsFalse(inFlight.IsCompleted, "the request should still be queued");
+            for (int i = 0; i < 500 && !queued && !queuedBehind.IsCompleted; i++, await Task.Delay(10))
+                queued = Metric(await server.Client.GetStringAsync("/metrics"), "onnxbridge_inference_pending", "model=\"slow\"") == 1;
+            Assert.IsTrue(queued, "the second request never showed in the batch queue");
 
             await server.StopAsync();
-            var (status, body) = await inFlight;
 
-            Assert.AreEqual(200, status, body?.ToJsonString());
-            CollectionAssert.AreEqual(Requests.Direct(server.Version2, rows, 1), Requests.Floats(body));
+            foreach (var (status, body) in await Task.WhenAll(running, queuedBehind))
+            {
+                Assert.AreEqual(200, status, body?.ToJsonString());
+                CollectionAssert.AreEqual(new[] { 1f, 2f, 3f }, Requests.Floats(body));
+            }
             await Assert.ThrowsExactlyAsync<HttpRequestException>(() => server.GetAsync("/v2/health/live"));
         }
         finally
         {
             await server.DisposeAsync();
         }
+    }
+
+    [TestMethod]
+    public async Task DynamicBatching_ALoneRequestRunsAtOnce_WithoutWaitingForTheQueueDelay()
+    {
+        // A 3-second queue delay: a lone request that waited for company would take 3 s.
+        await using var server = await TestServer.StartAsync(s => s with { MaxQueueDelay = TimeSpan.FromSeconds(3) });
+        var rows = Requests.Rows(1, seed: 4);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (status, body) = await server.PostAsync("/v2/models/mlp/infer", Requests.Json(rows, 1));
+        clock.Stop();
+
+        Assert.AreEqual(200, status);
+        CollectionAssert.AreEqual(Requests.Direct(server.Version2, rows, 1), Requests.Floats(body));
+        var queuedFor = Metric(await server.Client.GetStringAsync("/metrics"), "onnxbridge_inference_queue_duration_seconds_sum", "model=\"mlp\"");
+        Assert.IsTrue(queuedFor < 1.5, $"the request waited {queuedFor:F3} s for a batch it did not need");
     }
 
     /// <summary>The sum of a Prometheus metric's samples, over the lines that contain <paramref name="filter"/>.</summary>

@@ -13,8 +13,8 @@ namespace OnnxBridge.Host.Tests;
 /// <summary>
 /// Model repositories for the tests, in Triton's layout: an MLP (8 → 16 → 3) in two versions with
 /// dynamic batching, the same MLP without batching, one Identity model per served datatype, a
-/// float32 → float16 cast, a three-output model (class probabilities, a score, features), and a
-/// folder whose model is not ONNX.
+/// float32 → float16 cast, a three-output model (class probabilities, a score, features), an
+/// Identity over [batch, seq, 20], a slow Identity (a long Loop), and a folder whose model is not ONNX.
 /// </summary>
 internal static class TestRepository
 {
@@ -44,6 +44,8 @@ internal static class TestRepository
         Write(repository, "to_fp16", CastToHalf());
         random.manual_seed(3);
         Write(repository, "heads", OnnxExporter.Export(new OnnxBridge.Tests.PluginBlocks.TwoHeads(), new ExportOptions(InputSpec.Float32("x", Dim.Named("batch"), 4)) { OutputNames = ["probabilities", "score", "features"] }));
+        Write(repository, "sequence", Graph(DataType.Float, DataType.Float, new NodeProto { OpType = "Identity", Input = { "x" }, Output = { "y" } }, "seq", 20));
+        Write(repository, "slow", SlowIdentity());
         Directory.CreateDirectory(Path.Combine(repository, "broken", "1"));
         File.WriteAllText(Path.Combine(repository, "broken", "1", "model.onnx"), "not a model");
         return (version1.ToByteArray(), version2.ToByteArray());
@@ -65,24 +67,44 @@ internal static class TestRepository
     private static ModelProto CastToHalf() => Graph(DataType.Float, DataType.Float16,
         new NodeProto { OpType = "Cast", Input = { "x" }, Output = { "y" }, Attribute = { new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)DataType.Float16 } } });
 
-    private static ModelProto Graph(DataType input, DataType output, NodeProto node)
+    /// <summary>y = x after a Loop of <see cref="SlowIterations"/> empty iterations: a run long enough (a good fraction of a second) for requests to queue behind it.</summary>
+    private static ModelProto SlowIdentity()
+    {
+        var body = new GraphProto { Name = "body" };
+        body.Input.Add(new ValueInfoProto { Name = "i", Type = Scalar(DataType.Int64) });
+        body.Input.Add(new ValueInfoProto { Name = "cond_in", Type = Scalar(DataType.Bool) });
+        body.Input.Add(Tensor("v_in", DataType.Float));
+        body.Output.Add(new ValueInfoProto { Name = "cond_out", Type = Scalar(DataType.Bool) });
+        body.Output.Add(Tensor("v_out", DataType.Float));
+        body.Node.Add(new NodeProto { OpType = "Identity", Input = { "cond_in" }, Output = { "cond_out" } });
+        body.Node.Add(new NodeProto { OpType = "Identity", Input = { "v_in" }, Output = { "v_out" } });
+        var loop = new NodeProto { OpType = "Loop", Input = { "trips", "true", "x" }, Output = { "y" } };
+        loop.Attribute.Add(new AttributeProto { Name = "body", Type = AttributeProto.Types.AttributeType.Graph, G = body });
+        var model = Graph(DataType.Float, DataType.Float, loop);
+        model.Graph.Initializer.Add(new TensorProto { Name = "trips", DataType = (int)DataType.Int64, Int64Data = { SlowIterations } });
+        model.Graph.Initializer.Add(new TensorProto { Name = "true", DataType = (int)DataType.Bool, Int32Data = { 1 } });
+        return model;
+    }
+
+    /// <summary>The slow model's Loop iterations.</summary>
+    public const long SlowIterations = 1_000_000;
+
+    private static ModelProto Graph(DataType input, DataType output, NodeProto node, params object[] itemShape)
     {
         var graph = new GraphProto { Name = "g", Node = { node } };
-        graph.Input.Add(Tensor("x", input));
-        graph.Output.Add(Tensor("y", output));
+        graph.Input.Add(Tensor("x", input, itemShape));
+        graph.Output.Add(Tensor("y", output, itemShape));
         return new ModelProto { IrVersion = 8, OpsetImport = { new OperatorSetIdProto { Version = 17 } }, Graph = graph };
     }
 
-    private static ValueInfoProto Tensor(string name, DataType type) => new()
+    private static TypeProto Scalar(DataType type) => new() { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = new TensorShapeProto() } };
+
+    /// <summary>A [batch, ...] tensor: <paramref name="itemShape"/> holds sizes (long/int) and names (string); [batch, 3] when empty.</summary>
+    private static ValueInfoProto Tensor(string name, DataType type, params object[] itemShape)
     {
-        Name = name,
-        Type = new TypeProto
-        {
-            TensorType = new TypeProto.Types.Tensor
-            {
-                ElemType = (int)type,
-                Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimParam = "batch" }, new TensorShapeProto.Types.Dimension { DimValue = 3 } } },
-            },
-        },
-    };
+        var shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimParam = "batch" } } };
+        foreach (var d in itemShape.Length == 0 ? [3] : itemShape)
+            shape.Dim.Add(d is string symbol ? new TensorShapeProto.Types.Dimension { DimParam = symbol } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d, CultureInfo.InvariantCulture) });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } };
+    }
 }

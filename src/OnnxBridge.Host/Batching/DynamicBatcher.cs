@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using OnnxBridge.Host.Observability;
 using OnnxBridge.Host.Protocol;
 using OnnxBridge.Onnx.Tensors;
@@ -9,115 +8,170 @@ using OnnxBridge.Runtime.Sessions;
 namespace OnnxBridge.Host.Batching;
 
 /// <summary>
-/// Triton's dynamic batching for one model version: requests queue; a single worker takes the
-/// first, then merges whatever else is queued — waiting up to the model's maximum queue delay for
-/// more — until the maximum batch size, runs the model once on the rows stacked along the batch
-/// dimension, and hands each request its own rows back. Requests whose non-batch dimensions differ
-/// go to the next batch. Row-major tensors make stacking and splitting plain byte copies.
+/// Dynamic batching for one model version that never costs latency. A request that finds the model
+/// idle runs at once, on its own thread, as without batching. Requests that arrive while a run is
+/// in progress queue; when it ends, one worker takes the queued requests in order and merges them —
+/// up to the maximum batch size, while their non-batch dimensions agree — into the next run, waiting
+/// up to the model's maximum queue delay for more only when the queue is filling (it already holds
+/// more than one). Each request gets its own rows back: row-major tensors make stacking and
+/// splitting plain byte copies, and the results equal unbatched runs. Zero-row requests never
+/// merge (there are no rows to split); they run alone.
 /// </summary>
 internal sealed class DynamicBatcher : IAsyncDisposable
 {
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly object _gate = new();
+    private readonly Queue<Pending> _queue = new();
+    private readonly SemaphoreSlim _arrived = new(0);
     private readonly OnnxModelSession _session;
     private readonly int _maxBatch;
     private readonly TimeSpan _maxDelay;
     private readonly HostMetrics? _metrics;
     private readonly (string Model, string Version) _id;
-    private readonly Task _worker;
+    private bool _running; // a run is in progress, or the worker is draining the queue
+    private bool _closed;
+    private TaskCompletionSource? _idle;
 
-    public DynamicBatcher(OnnxModelSession session, int maxBatch, TimeSpan maxDelay, HostMetrics? metrics, string model, string version)
+    private readonly RunPlacement _placement;
+
+    public DynamicBatcher(OnnxModelSession session, RunPlacement placement, int maxBatch, TimeSpan maxDelay, HostMetrics? metrics, string model, string version)
     {
         _session = session;
+        _placement = placement;
         _maxBatch = maxBatch;
         _maxDelay = maxDelay;
         _metrics = metrics;
         _id = (model, version);
-        _worker = Task.Run(WorkAsync);
     }
 
-    /// <summary>Queues a request of <paramref name="rows"/> rows; completes with its outputs.</summary>
-    public Task<IReadOnlyList<NamedTensor>> RunAsync(IReadOnlyList<NamedTensor> inputs, long rows)
+    /// <summary>Runs a request of <paramref name="rows"/> rows now if the model is idle, else in the next batch; completes with its outputs.</summary>
+    public async Task<IReadOnlyList<NamedTensor>> RunAsync(IReadOnlyList<NamedTensor> inputs, long rows)
     {
-        var pending = new Pending(inputs, rows, Stopwatch.GetTimestamp(), new TaskCompletionSource<IReadOnlyList<NamedTensor>>(TaskCreationOptions.RunContinuationsAsynchronously));
-        _metrics?.Pending(_id.Model, _id.Version, +1);
-        if (!_queue.Writer.TryWrite(pending))
+        var alone = new Pending(inputs, rows, Stopwatch.GetTimestamp(), new TaskCompletionSource<IReadOnlyList<NamedTensor>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        bool queued;
+        lock (_gate)
         {
-            _metrics?.Pending(_id.Model, _id.Version, -1);
-            throw InferenceError.Unavailable($"model '{_id.Model}' version {_id.Version} is shutting down");
+            if (_closed) throw InferenceError.Unavailable($"model '{_id.Model}' version {_id.Version} is shutting down");
+            queued = rows > 0 && _running;
+            if (queued)
+            {
+                _queue.Enqueue(alone);
+                _metrics?.Pending(_id.Model, _id.Version, +1);
+                _arrived.Release();
+            }
+            else if (rows > 0) _running = true;
         }
-        return pending.Result.Task;
+        if (queued) return await alone.Result.Task.ConfigureAwait(false);
+        // Idle (or zero rows): run now.
+        try
+        {
+            await _placement.RunAsync(() => Execute([alone], rows)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (rows > 0) Continue();
+        }
+        return await alone.Result.Task.ConfigureAwait(false);
     }
 
     /// <summary>Stops taking requests, finishes the queued ones, then returns.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _worker.ConfigureAwait(false);
+        Task idle;
+        lock (_gate)
+        {
+            _closed = true;
+            if (!_running) return;
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            idle = _idle.Task;
+        }
+        await idle.ConfigureAwait(false);
+        _arrived.Dispose();
     }
 
-    private async Task WorkAsync()
+    /// <summary>After a run: hands what queued meanwhile to the worker, or marks the model idle.</summary>
+    private void Continue()
     {
-        Pending? carried = null;
+        lock (_gate)
+        {
+            if (_queue.Count == 0)
+            {
+                _running = false;
+                _idle?.TrySetResult();
+                return;
+            }
+        }
+        _ = Task.Run(DrainAsync);
+    }
+
+    private async Task DrainAsync()
+    {
         while (true)
         {
-            var first = carried;
-            carried = null;
-            if (first is null)
+            List<Pending> batch;
+            long rows;
+            lock (_gate)
             {
-                if (!await _queue.Reader.WaitToReadAsync().ConfigureAwait(false)) return;
-                if (!_queue.Reader.TryRead(out first)) continue;
-            }
-            var batch = new List<Pending> { first };
-            var rows = first.Rows;
-            var deadline = Stopwatch.GetTimestamp() + (long)(_maxDelay.TotalSeconds * Stopwatch.Frequency);
-            while (rows < _maxBatch)
-            {
-                if (_queue.Reader.TryRead(out var next))
+                if (_queue.Count == 0)
                 {
-                    if (rows + next.Rows > _maxBatch || !SameItemShapes(first, next))
-                    {
-                        carried = next;
-                        break;
-                    }
-                    batch.Add(next);
-                    rows += next.Rows;
-                    continue;
+                    _running = false;
+                    _idle?.TrySetResult();
+                    return;
                 }
-                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                if (left <= TimeSpan.Zero || !await WaitForMoreAsync(left).ConfigureAwait(false)) break;
+                batch = [];
+                rows = Take(batch, 0);
+                ForgetArrivals();
+            }
+            if (batch.Count > 1 && rows < _maxBatch && _maxDelay > TimeSpan.Zero)
+            {
+                // The queue is filling: wait a little for more, up to the configured delay.
+                var deadline = Stopwatch.GetTimestamp() + (long)(_maxDelay.TotalSeconds * Stopwatch.Frequency);
+                while (rows < _maxBatch && Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline) is var left && left > TimeSpan.Zero)
+                {
+                    if (!await _arrived.WaitAsync(left).ConfigureAwait(false)) break;
+                    lock (_gate)
+                    {
+                        var more = Take(batch, rows);
+                        ForgetArrivals();
+                        if (more == rows && _queue.Count > 0) break; // the next one does not fit: run what we have
+                        rows = more;
+                    }
+                }
             }
             Execute(batch, rows);
         }
     }
 
-    private async Task<bool> WaitForMoreAsync(TimeSpan left)
+    /// <summary>Arrivals already looked at: the next wait is for new ones only. Call under the gate (arrivals are signalled under it).</summary>
+    private void ForgetArrivals()
     {
-        using var timeout = new CancellationTokenSource(left);
-        try
-        {
-            return await _queue.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        while (_arrived.Wait(0)) { }
     }
 
-    private void Execute(List<Pending> batch, long rows)
+    /// <summary>Moves queued requests that fit onto <paramref name="batch"/>, in order; returns its rows. Call under the gate.</summary>
+    private long Take(List<Pending> batch, long rows)
+    {
+        // The first always goes (the reader refuses requests larger than the batch limit).
+        while (_queue.TryPeek(out var next) && (batch.Count == 0 || (rows + next.Rows <= _maxBatch && SameItemShapes(batch[0], next))))
+        {
+            batch.Add(_queue.Dequeue());
+            _metrics?.Pending(_id.Model, _id.Version, -1);
+            rows += next.Rows;
+        }
+        return rows;
+    }
+
+    /// <summary>Runs one batch and completes each request's task; returns true (a value for <see cref="RunPlacement.RunAsync{T}"/>).</summary>
+    private bool Execute(List<Pending> batch, long rows)
     {
         var started = Stopwatch.GetTimestamp();
-        foreach (var p in batch)
-        {
-            _metrics?.Queued(_id.Model, _id.Version, Stopwatch.GetElapsedTime(p.Enqueued, started));
-            _metrics?.Pending(_id.Model, _id.Version, -1);
-        }
+        foreach (var p in batch) _metrics?.Queued(_id.Model, _id.Version, Stopwatch.GetElapsedTime(p.Enqueued, started));
         _metrics?.Batch(_id.Model, _id.Version, rows);
         try
         {
             if (batch.Count == 1)
             {
                 batch[0].Result.TrySetResult(_session.Run(batch[0].Inputs));
-                return;
+                return true;
             }
             var outputs = _session.Run(Stack(batch, rows));
             var offsets = 0L;
@@ -133,6 +187,7 @@ internal sealed class DynamicBatcher : IAsyncDisposable
             var error = InferenceError.RunFailed(e);
             foreach (var p in batch) p.Result.TrySetException(error);
         }
+        return true;
     }
 
     /// <summary>The inputs of every request, stacked along dimension 0.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using Microsoft.AspNetCore.Http.Features;
 using OnnxBridge.Host.Models;
 using OnnxBridge.Host.Observability;
 using OnnxBridge.Host.Protocol;
@@ -90,7 +91,10 @@ internal static class ProtocolEndpoints
     {
         var start = Stopwatch.GetTimestamp();
         var (status, result, servedVersion) = await InferCoreAsync(context, registry, settings, name, version).ConfigureAwait(false);
-        metrics.Request(name, servedVersion ?? version ?? "", status, Stopwatch.GetElapsedTime(start));
+        // Label values come from the repository, never from the URL alone: a request for a model the
+        // repository does not know is counted with empty labels, so random names cannot grow /metrics.
+        // The version label is the version that served the request, or empty when none did.
+        metrics.Request(registry.Knows(name) ? name : "", servedVersion ?? "", status, Stopwatch.GetElapsedTime(start));
         return result;
     }
 
@@ -107,7 +111,7 @@ internal static class ProtocolEndpoints
         }
         try
         {
-            var body = await ReadBodyAsync(context.Request, settings.MaxRequestBodyBytes).ConfigureAwait(false);
+            var body = await ReadBodyAsync(context, settings.MaxRequestBodyBytes).ConfigureAwait(false);
             var request = InferRequestReader.Read(body, HeaderValue(context.Request), model);
             if (request.Id is not null) context.Items["request-id"] = request.Id;
             var outputs = await model.RunAsync(request.Inputs, request.BatchSize).ConfigureAwait(false);
@@ -121,7 +125,7 @@ internal static class ProtocolEndpoints
         }
         catch (InferenceError e)
         {
-            // The rest of an oversized body is never read: tell the client this connection is done.
+            // An oversized body may be left partly unread: this connection is done after the answer.
             if (e.Status == StatusCodes.Status413PayloadTooLarge) context.Response.Headers.Connection = "close";
             return (e.Status, Errors.Result(e.Status, e.Message), model.VersionText);
         }
@@ -136,25 +140,54 @@ internal static class ProtocolEndpoints
         }
     }
 
-    /// <summary>The whole body; 413 past the limit (Kestrel enforces it while reading).</summary>
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, long limit)
+    /// <summary>
+    /// How far past <c>--max-body-bytes</c> the host reads, and throws away, an oversized body before
+    /// answering 413 — nginx's and Triton's lingering close — so that clients that send the whole body
+    /// before reading the answer (Python's urllib, Triton's client) see the 413 instead of a broken
+    /// pipe. A body announced larger than the limit plus this is answered at once and the connection
+    /// closed unread.
+    /// </summary>
+    public const long DrainBytes = 64L << 20;
+
+    /// <summary>The whole body; 413 past the limit, after reading up to <see cref="DrainBytes"/> more.</summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpContext context, long limit)
     {
-        if (request.ContentLength > limit) throw new InferenceError(413, $"the request body ({request.ContentLength} bytes) is larger than the limit of {limit} bytes");
+        var request = context.Request;
+        // Kestrel's own limit is the host's; this route enforces the limit itself so it can drain.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit + DrainBytes;
         try
         {
+            if (request.ContentLength is { } declared && declared > limit)
+            {
+                if (declared <= limit + DrainBytes) await request.Body.CopyToAsync(Stream.Null).ConfigureAwait(false);
+                throw TooLarge($"the request body ({declared} bytes) is larger than the limit of {limit} bytes");
+            }
             using var buffer = new MemoryStream(request.ContentLength is { } known ? (int)known : 4096);
-            await request.Body.CopyToAsync(buffer).ConfigureAwait(false);
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    await request.Body.CopyToAsync(Stream.Null).ConfigureAwait(false);
+                    throw TooLarge($"the request body is larger than the limit of {limit} bytes");
+                }
+                buffer.Write(chunk, 0, read);
+            }
             return buffer.ToArray();
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            throw new InferenceError(413, $"the request body is larger than the limit of {limit} bytes");
+            // Past the drain bound too: answered unread, and the connection closes.
+            throw TooLarge($"the request body is larger than the limit of {limit} bytes");
         }
         catch (BadHttpRequestException e)
         {
             throw InferenceError.BadRequest($"the request body could not be read: {e.Message}");
         }
     }
+
+    private static InferenceError TooLarge(string message) => new(StatusCodes.Status413PayloadTooLarge, message);
 
     private static long? HeaderValue(HttpRequest request)
     {

@@ -73,10 +73,11 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
             catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or OnnxBridgeException)
             {
                 foreach (var model in loaded.Values) await model.RetireAsync().ConfigureAwait(false);
+                var reason = WithoutServerPaths(e.Message);
                 _models = _models.TryGetValue(name, out var current) && current.Versions.Count > 0
-                    ? _models.SetItem(name, current with { Reason = $"last load failed: {e.Message}" })
-                    : _models.SetItem(name, new Entry(ImmutableSortedDictionary<long, ServedModel>.Empty, e.Message));
-                throw InferenceError.BadRequest($"failed to load model '{name}': {e.Message}");
+                    ? _models.SetItem(name, current with { Reason = $"last load failed: {reason}" })
+                    : _models.SetItem(name, new Entry(ImmutableSortedDictionary<long, ServedModel>.Empty, reason));
+                throw InferenceError.BadRequest($"failed to load model '{name}': {reason}");
             }
             var previous = _models.TryGetValue(name, out var old) ? old.Versions.Values : [];
             _models = _models.SetItem(name, new Entry(loaded.ToImmutable(), ""));
@@ -118,7 +119,7 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
         foreach (var name in names.Union(snapshot.Keys).Order(StringComparer.Ordinal))
         {
             if (snapshot.TryGetValue(name, out var entry) && entry.Versions.Count > 0)
-                rows.AddRange(entry.Versions.Keys.Select(v => new IndexEntry(name, v.ToString(CultureInfo.InvariantCulture), "READY", "")));
+                rows.AddRange(entry.Versions.Keys.Select(v => new IndexEntry(name, v.ToString(CultureInfo.InvariantCulture), "READY", entry.Reason))); // a failed reload says so beside the versions still served
             else
                 rows.Add(new IndexEntry(name, null, "UNAVAILABLE", entry?.Reason ?? "not loaded"));
         }
@@ -169,6 +170,9 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
             : throw InferenceError.NotFound($"model '{name}' has no version {version}; loaded versions: {string.Join(", ", entry.Versions.Keys)}");
     }
 
+    /// <summary>Whether <paramref name="name"/> is a model of the repository (loaded or not) — the only names metrics label with.</summary>
+    public bool Knows(string name) => _models.ContainsKey(name);
+
     /// <summary>The loaded versions of a model, lowest first.</summary>
     public IReadOnlyList<long> LoadedVersions(string name) =>
         _models.TryGetValue(name, out var entry) ? [.. entry.Versions.Keys] : [];
@@ -178,6 +182,14 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
         foreach (var model in _models.Values.SelectMany(e => e.Versions.Values)) await model.RetireAsync().ConfigureAwait(false);
         _models = _models.Clear();
         _changes.Dispose();
+    }
+
+    /// <summary>A message for clients: the repository's location on the server cut from every path in it (<c>/srv/repo/mlp/3/model.onnx</c> → <c>mlp/3/model.onnx</c>).</summary>
+    private string WithoutServerPaths(string message)
+    {
+        foreach (var root in new[] { Path.GetFullPath(_settings.Repository), _settings.Repository }.Distinct())
+            message = message.Replace(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+        return message;
     }
 
     private ModelConfig WithOverrides(ModelConfig config)

@@ -17,6 +17,7 @@ internal sealed class ServedModel
 {
     private readonly object _gate = new();
     private readonly HostMetrics? _metrics;
+    private readonly RunPlacement _placement = new();
     private int _users;
     private bool _retired;
     private bool _closed;
@@ -31,7 +32,7 @@ internal sealed class ServedModel
         BatchDimension = config.MaxBatchSize > 0 && session.Inputs.Concat(session.Outputs).All(t => t.Shape.Count > 0 && t.Shape[0] < 0);
         if (config.MaxBatchSize > 0 && !BatchDimension)
             throw new FormatException($"model '{name}' version {versionText}: config.pbtxt sets max_batch_size {config.MaxBatchSize}, but not every input and output has a dynamic first dimension to batch along");
-        Batcher = BatchDimension && config.DynamicBatching ? new DynamicBatcher(session, config.MaxBatchSize, config.MaxQueueDelay, metrics, name, versionText) : null;
+        Batcher = BatchDimension && config.DynamicBatching ? new DynamicBatcher(session, _placement, config.MaxBatchSize, config.MaxQueueDelay, metrics, name, versionText) : null;
         _metrics = metrics;
     }
 
@@ -71,7 +72,7 @@ internal sealed class ServedModel
     {
         if (Batcher is not null) return Batcher.RunAsync(inputs, rows);
         _metrics?.Batch(Name, VersionText, rows);
-        return Task.FromResult(Session.Run(inputs));
+        return _placement.RunAsync(() => Session.Run(inputs));
     }
 
     /// <summary>Counts a request in, unless the version is retired.</summary>

@@ -39,7 +39,7 @@ internal static class InferRequestReader
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw InferenceError.BadRequest("the request must be a JSON object with \"inputs\"");
             var id = root.TryGetProperty("id", out var idElement)
-                ? idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : throw InferenceError.BadRequest("\"id\" must be a string")
+                ? idElement.ValueKind == JsonValueKind.String ? Text(idElement, "\"id\"") : throw InferenceError.BadRequest("\"id\" must be a string")
                 : null;
             var binaryDefault = Flag(root, "binary_data_output", "request");
             var (inputs, rows, consumed) = Inputs(root, binary, model);
@@ -81,7 +81,8 @@ internal static class InferRequestReader
             if (input.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
                 && parameters.TryGetProperty("binary_data_size", out var sizeElement))
             {
-                if (!sizeElement.TryGetInt64(out var binarySize) || binarySize < 0) throw InferenceError.BadRequest($"input '{name}': binary_data_size must be a non-negative integer");
+                if (sizeElement.ValueKind != JsonValueKind.Number || !sizeElement.TryGetInt64(out var binarySize) || binarySize < 0)
+                    throw InferenceError.BadRequest($"input '{name}': binary_data_size must be a non-negative integer, got {Truncated(sizeElement.GetRawText())}");
                 if (binarySize != count * size)
                     throw InferenceError.BadRequest($"input '{name}': shape {HostTensor.FormatShape(shape)} of {datatype} needs {count * size} bytes, binary_data_size is {binarySize}");
                 if (consumed + binarySize > binary.Length)
@@ -93,10 +94,13 @@ internal static class InferRequestReader
             else
             {
                 if (!input.TryGetProperty("data", out var data)) throw InferenceError.BadRequest($"input '{name}' has no \"data\" (or binary_data_size)");
+                // Counted before anything is allocated: a shape claim is only believed as far as the
+                // body backs it, so a request never allocates more than 8 bytes per JSON value it sent.
+                var values = JsonData.Count(data, name);
+                if (values != count)
+                    throw InferenceError.BadRequest($"input '{name}': shape {HostTensor.FormatShape(shape)} needs {count} values, \"data\" has {values}");
                 bytes = new byte[count * size];
-                var written = JsonData.Decode(data, type, bytes, name);
-                if (written != count)
-                    throw InferenceError.BadRequest($"input '{name}': shape {HostTensor.FormatShape(shape)} needs {count} values, \"data\" has {written}");
+                JsonData.Decode(data, type, bytes, name);
             }
             byName[name] = HostTensor.Wrap(type, shape, bytes);
         }
@@ -174,13 +178,38 @@ internal static class InferRequestReader
     }
 
     private static string String(JsonElement owner, string key, string what) =>
-        owner.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+        owner.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String && Text(value, $"{what}: \"{key}\"") is { Length: > 0 } text
             ? text : throw InferenceError.BadRequest($"{what} needs \"{key}\": a non-empty string");
+
+    /// <summary>A JSON string's text; invalid UTF-8 or an escaped lone surrogate (<c>\ud800</c>), which no string can hold, is a 400.</summary>
+    private static string Text(JsonElement value, string what)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw InferenceError.BadRequest($"{what} is not valid Unicode text (invalid UTF-8, or an unpaired surrogate escape such as \\ud800)");
+        }
+    }
+
+    /// <summary>At most 40 characters of a JSON value, for messages.</summary>
+    private static string Truncated(string raw) => raw.Length <= 40 ? raw : raw[..40] + "…";
 }
 
 /// <summary>Tensor data as JSON numbers (or booleans), flat or nested, to and from raw little-endian bytes.</summary>
 internal static class JsonData
 {
+    /// <summary>How many values <paramref name="data"/> holds, nested arrays flattened; allocates nothing.</summary>
+    public static long Count(JsonElement data, string name)
+    {
+        if (data.ValueKind != JsonValueKind.Array) throw InferenceError.BadRequest($"input '{name}': \"data\" must be an array");
+        long count = 0;
+        foreach (var value in data.EnumerateArray()) count += value.ValueKind == JsonValueKind.Array ? Count(value, name) : 1;
+        return count;
+    }
+
     /// <summary>Writes the values of <paramref name="data"/> (nested arrays flattened in row-major order) into <paramref name="bytes"/>; returns how many there were.</summary>
     public static long Decode(JsonElement data, DataType type, byte[] bytes, string name)
     {
