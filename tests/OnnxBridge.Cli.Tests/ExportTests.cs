@@ -34,7 +34,7 @@ public sealed class ExportTests
         Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
         Assert.IsTrue(File.Exists(temp.File("repo/mlp/1/model.onnx")));
         var config = File.ReadAllText(temp.File("repo/mlp/config.pbtxt"));
-        StringAssert.Contains(config, "platform: \"onnxruntime_onnx\"\nmax_batch_size: 64\ninput [\n  {\n    name: \"input\"\n    data_type: TYPE_FP32\n    dims: [ 20 ]");
+        StringAssert.Contains(config, "platform: \"onnxruntime_onnx\"\nversion_policy: { all { } }\nmax_batch_size: 64\ninput [\n  {\n    name: \"input\"\n    data_type: TYPE_FP32\n    dims: [ 20 ]");
         StringAssert.Contains(config, "dynamic_batching { }");
         StringAssert.Contains(File.ReadAllText(temp.File("bundle/parity.txt")), "overall: PASS");
         Assert.AreEqual(OnnxBridgeCli.Success, CliRunner.Run("verify", temp.File("bundle")).ExitCode);

@@ -43,6 +43,10 @@ public sealed class ConfigAndPackagingTests
     [DataRow("dynamic_batching { max_queue_delay_microseconds: 5", "line 1: missing '}'")]
     [DataRow("input [ { name: \"x\" ", "line 1: missing '}'")]
     [DataRow("max_batch_size 8", "line 1: expected ':' or '{' after 'max_batch_size'")]
+    [DataRow("version_policy: { latest { num_versions: 0 } }", "version_policy latest num_versions must be positive, got 0")]
+    [DataRow("version_policy: { specific { versions: [1, two] } }", "version_policy specific version 'two' is not a positive integer")]
+    [DataRow("version_policy: { newest { } }", "version_policy must hold latest, all or specific")]
+    [DataRow("default_model_filename: \"../model.onnx\"", "default_model_filename '../model.onnx' must be a plain file name")]
     public void ModelConfig_BadFile_NamesFileAndProblem(string text, string expected)
     {
         using var temp = new TempFolder();

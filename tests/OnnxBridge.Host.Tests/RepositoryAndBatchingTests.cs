@@ -78,7 +78,7 @@ public sealed class RepositoryAndBatchingTests
     }
 
     [TestMethod]
-    public async Task DynamicBatching_ConcurrentRequests_MergedAndIdenticalToUnbatchedRuns()
+    public async Task DynamicBatching_ConcurrentRequests_IdenticalToUnbatchedRuns()
     {
         await using var server = await TestServer.StartAsync(s => s with { MaxQueueDelay = TimeSpan.FromMilliseconds(20) });
         var inputs = Enumerable.Range(0, 24).Select(i => (Rows: 1 + i % 3, Values: Requests.Rows(1 + i % 3, seed: 100 + i))).ToList();
@@ -91,9 +91,33 @@ public sealed class RepositoryAndBatchingTests
             CollectionAssert.AreEqual(Requests.Direct(server.Version2, inputs[i].Values, inputs[i].Rows), Requests.Floats(responses[i].Body), $"request {i}");
         }
         var metrics = await server.Client.GetStringAsync("/metrics");
-        var (sum, count) = (Metric(metrics, "onnxbridge_inference_batch_size_sum"), Metric(metrics, "onnxbridge_inference_batch_size_count"));
-        Assert.AreEqual(inputs.Sum(i => i.Rows), sum, "every row ran once");
-        Assert.IsTrue(count < inputs.Count, $"{inputs.Count} requests ran as {count} batches: nothing was merged");
+        Assert.AreEqual(inputs.Sum(i => i.Rows), Metric(metrics, "onnxbridge_inference_batch_size_sum", "model=\"mlp\""), "every row ran once");
+    }
+
+    [TestMethod]
+    public async Task DynamicBatching_RequestsArrivingDuringARun_AreMergedIntoTheNext_EachGettingItsOwnRows()
+    {
+        // The slow model's first run holds the model; the others arrive meanwhile and queue.
+        await using var server = await TestServer.StartAsync();
+        static string Request(int i, int rows) => $$"""{"inputs":[{"name":"x","shape":[{{rows}},3],"datatype":"FP32","data":[{{string.Join(",", Enumerable.Range(0, rows * 3).Select(v => i * 100 + v))}}]}]}""";
+
+        var first = server.PostAsync("/v2/models/slow/infer", Request(0, 1));
+        var queued = false;
+        var others = new List<Task<(int Status, System.Text.Json.Nodes.JsonNode? Body)>>();
+        for (int i = 1; i <= 6; i++) others.Add(server.PostAsync("/v2/models/slow/infer", Request(i, 1 + i % 2)));
+        for (int i = 0; i < 500 && !queued && !first.IsCompleted; i++, await Task.Delay(10))
+            queued = Metric(await server.Client.GetStringAsync("/metrics"), "onnxbridge_inference_pending", "model=\"slow\"") >= 2;
+        var answers = await Task.WhenAll(others);
+        await first;
+
+        Assert.IsTrue(queued, "requests never queued behind the running one");
+        for (int i = 1; i <= 6; i++)
+        {
+            Assert.AreEqual(200, answers[i - 1].Status, answers[i - 1].Body?.ToJsonString());
+            CollectionAssert.AreEqual(Enumerable.Range(0, (1 + i % 2) * 3).Select(v => (float)(i * 100 + v)).ToArray(), Requests.Floats(answers[i - 1].Body), $"request {i} got its own rows");
+        }
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        Assert.IsTrue(Metric(metrics, "onnxbridge_inference_batch_size_count", "model=\"slow\"") < 7, "the queued requests ran as fewer batches than requests");
     }
 
     [TestMethod]

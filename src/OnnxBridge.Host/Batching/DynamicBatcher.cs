@@ -100,10 +100,11 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                 return;
             }
         }
-        _ = Task.Run(DrainAsync);
+        // Draining runs the model back to back: a thread of its own, as for long runs (RunPlacement).
+        _ = Task.Factory.StartNew(Drain, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private async Task DrainAsync()
+    private void Drain()
     {
         while (true)
         {
@@ -127,7 +128,7 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                 var deadline = Stopwatch.GetTimestamp() + (long)(_maxDelay.TotalSeconds * Stopwatch.Frequency);
                 while (rows < _maxBatch && Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline) is var left && left > TimeSpan.Zero)
                 {
-                    if (!await _arrived.WaitAsync(left).ConfigureAwait(false)) break;
+                    if (!_arrived.Wait(left)) break;
                     lock (_gate)
                     {
                         var more = Take(batch, rows);

@@ -7,7 +7,7 @@ namespace OnnxBridge.Host.Batching;
 /// (<c>UnsafePreferInlineScheduling</c>: one thread wake-up less per request, most of a small
 /// model's latency), but a long run on such a thread would stall every connection it serves. So a
 /// run stays on the request's thread while the version's recent runs average under a millisecond,
-/// and goes to the thread pool otherwise — including the first, before anything is measured.
+/// and goes to a thread of its own otherwise — including the first, before anything is measured.
 /// </summary>
 internal sealed class RunPlacement
 {
@@ -22,7 +22,9 @@ internal sealed class RunPlacement
     /// <summary>Runs <paramref name="run"/> where it belongs and records how long it took.</summary>
     public Task<T> RunAsync<T>(Func<T> run)
     {
-        if (!Inline) return Task.Run(() => Timed(run));
+        // A long run gets a thread of its own: on the pool it would hold one of a few-core machine's
+        // few workers, and everything else (other requests, /metrics) would wait for more to be added.
+        if (!Inline) return Task.Factory.StartNew(() => Timed(run), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             return Task.FromResult(Timed(run));

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using Microsoft.AspNetCore.Http.Features;
 using OnnxBridge.Host.Models;
 using OnnxBridge.Host.Observability;
 using OnnxBridge.Host.Protocol;
+using OnnxBridge.Host.Repository;
 using OnnxBridge.Onnx.Tensors;
 using OnnxBridge.Runtime.Sessions;
 
@@ -25,11 +25,13 @@ internal static class ProtocolEndpoints
         {
             name = "onnxbridge",
             version = typeof(ProtocolEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0",
-            extensions = new[] { "binary_tensor_data", "model_repository" },
+            extensions = new[] { "binary_tensor_data", "model_repository", "model_configuration" },
         }));
 
         app.MapGet("/v2/models/{name}", (string name, ModelRegistry registry) => Guard(() => Metadata(registry, name, null)));
         app.MapGet("/v2/models/{name}/versions/{version}", (string name, string version, ModelRegistry registry) => Guard(() => Metadata(registry, name, version)));
+        app.MapGet("/v2/models/{name}/config", (string name, ModelRegistry registry) => Guard(() => Results.Json(TritonConfig.Of(registry.Find(name, null)))));
+        app.MapGet("/v2/models/{name}/versions/{version}/config", (string name, string version, ModelRegistry registry) => Guard(() => Results.Json(TritonConfig.Of(registry.Find(name, version)))));
         app.MapGet("/v2/models/{name}/ready", (string name, ModelRegistry registry) => Guard(() => Ready(registry, name, null)));
         app.MapGet("/v2/models/{name}/versions/{version}/ready", (string name, string version, ModelRegistry registry) => Guard(() => Ready(registry, name, version)));
         app.MapPost("/v2/models/{name}/infer", (string name, HttpContext context, ModelRegistry registry, HostMetrics metrics, HostSettings settings) =>
@@ -111,17 +113,19 @@ internal static class ProtocolEndpoints
         }
         try
         {
-            var body = await ReadBodyAsync(context, settings.MaxRequestBodyBytes).ConfigureAwait(false);
+            var body = await RequestBodies.ReadAsync(context, settings.MaxRequestBodyBytes).ConfigureAwait(false);
             var request = InferRequestReader.Read(body, HeaderValue(context.Request), model);
             if (request.Id is not null) context.Items["request-id"] = request.Id;
             var outputs = await model.RunAsync(request.Inputs, request.BatchSize).ConfigureAwait(false);
             var response = InferResponseWriter.Write(model, request, outputs);
+            var answer = RequestBodies.Encoded(context, response.Body);
             if (response.JsonLength is { } length)
             {
+                // The JSON part's length before compression, as Triton gives it.
                 context.Response.Headers[HeaderLength] = length.ToString(CultureInfo.InvariantCulture);
-                return (200, Results.Bytes(response.Body, "application/octet-stream"), model.VersionText);
+                return (200, Results.Bytes(answer, "application/octet-stream"), model.VersionText);
             }
-            return (200, Results.Bytes(response.Body, "application/json"), model.VersionText);
+            return (200, Results.Bytes(answer, "application/json"), model.VersionText);
         }
         catch (InferenceError e)
         {
@@ -139,55 +143,6 @@ internal static class ProtocolEndpoints
             await model.ReleaseAsync().ConfigureAwait(false);
         }
     }
-
-    /// <summary>
-    /// How far past <c>--max-body-bytes</c> the host reads, and throws away, an oversized body before
-    /// answering 413 — nginx's and Triton's lingering close — so that clients that send the whole body
-    /// before reading the answer (Python's urllib, Triton's client) see the 413 instead of a broken
-    /// pipe. A body announced larger than the limit plus this is answered at once and the connection
-    /// closed unread.
-    /// </summary>
-    public const long DrainBytes = 64L << 20;
-
-    /// <summary>The whole body; 413 past the limit, after reading up to <see cref="DrainBytes"/> more.</summary>
-    private static async Task<byte[]> ReadBodyAsync(HttpContext context, long limit)
-    {
-        var request = context.Request;
-        // Kestrel's own limit is the host's; this route enforces the limit itself so it can drain.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit + DrainBytes;
-        try
-        {
-            if (request.ContentLength is { } declared && declared > limit)
-            {
-                if (declared <= limit + DrainBytes) await request.Body.CopyToAsync(Stream.Null).ConfigureAwait(false);
-                throw TooLarge($"the request body ({declared} bytes) is larger than the limit of {limit} bytes");
-            }
-            using var buffer = new MemoryStream(request.ContentLength is { } known ? (int)known : 4096);
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    await request.Body.CopyToAsync(Stream.Null).ConfigureAwait(false);
-                    throw TooLarge($"the request body is larger than the limit of {limit} bytes");
-                }
-                buffer.Write(chunk, 0, read);
-            }
-            return buffer.ToArray();
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            // Past the drain bound too: answered unread, and the connection closes.
-            throw TooLarge($"the request body is larger than the limit of {limit} bytes");
-        }
-        catch (BadHttpRequestException e)
-        {
-            throw InferenceError.BadRequest($"the request body could not be read: {e.Message}");
-        }
-    }
-
-    private static InferenceError TooLarge(string message) => new(StatusCodes.Status413PayloadTooLarge, message);
 
     private static long? HeaderValue(HttpRequest request)
     {

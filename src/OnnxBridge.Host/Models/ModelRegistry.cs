@@ -11,8 +11,8 @@ internal sealed record IndexEntry(string Name, string? Version, string State, st
 
 /// <summary>
 /// The models served from a repository in Triton's layout (<c>REPO/NAME/VERSION/model.onnx</c>,
-/// optional <c>REPO/NAME/config.pbtxt</c>). Every numeric version folder is loaded; requests without
-/// a version go to the highest. Lookups read an immutable snapshot; loads and unloads are serialized
+/// optional <c>REPO/NAME/config.pbtxt</c>). The version folders the config's <c>version_policy</c>
+/// selects are loaded (Triton's default: the highest); requests without a version go to the highest. Lookups read an immutable snapshot; loads and unloads are serialized
 /// and swap the snapshot, retiring replaced versions only after their requests in flight finish.
 /// </summary>
 internal sealed partial class ModelRegistry : IAsyncDisposable
@@ -66,9 +66,13 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
             try
             {
                 var config = WithOverrides(ModelConfig.Read(Path.Combine(folder, "config.pbtxt")));
-                foreach (var (version, path) in Versions(folder))
-                    loaded[version] = ServedModel.Open(name, version, path, config, _settings.Policy, _settings.IntraOpThreads, _metrics, m => LogProvider(_logger, name, m));
-                if (loaded.Count == 0) throw new FormatException($"model '{name}' has no version folder with a model.onnx (expected {Path.Combine(folder, "1", "model.onnx")})");
+                var available = Versions(folder, config.ModelFilename).ToDictionary(v => v.Version, v => v.Path);
+                foreach (var version in config.Versions.Select(available.Keys).Order())
+                    loaded[version] = ServedModel.Open(name, version, available[version], config, _settings.Policy, _settings.IntraOpThreads, _metrics, m => LogProvider(_logger, name, m));
+                if (loaded.Count == 0)
+                    throw new FormatException(available.Count == 0
+                        ? $"model '{name}' has no version folder with a {config.ModelFilename} (expected {Path.Combine(folder, "1", config.ModelFilename)})"
+                        : $"model '{name}': version_policy {config.Versions} selects none of the versions present ({string.Join(", ", available.Keys.Order())})");
             }
             catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or OnnxBridgeException)
             {
@@ -209,13 +213,13 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
     private static bool IsPlainName(string name) =>
         name.Length is > 0 and <= 255 && name is not ("." or "..") && name.IndexOfAny(['/', '\\', '\0']) < 0 && !name.StartsWith('.');
 
-    private static IEnumerable<(long Version, string Path)> Versions(string folder)
+    private static IEnumerable<(long Version, string Path)> Versions(string folder, string modelFilename)
     {
         foreach (var directory in Directory.GetDirectories(folder))
         {
             var name = Path.GetFileName(directory);
             if (!long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version <= 0) continue;
-            var model = Path.Combine(directory, "model.onnx");
+            var model = Path.Combine(directory, modelFilename);
             if (File.Exists(model)) yield return (version, model);
         }
     }

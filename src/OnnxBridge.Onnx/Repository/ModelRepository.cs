@@ -48,6 +48,9 @@ public static class ModelRepository
         var text = new StringBuilder();
         text.Append("name: \"").Append(name).AppendLine("\"");
         text.AppendLine("platform: \"onnxruntime_onnx\"");
+        // Every version folder is served (Triton's default would serve only the highest): a new
+        // version exported beside an old one adds to it; requests without a version get the highest.
+        text.AppendLine("version_policy: { all { } }");
         text.Append("max_batch_size: ").AppendLine((batched ? maxBatchSize : 0).ToString(CultureInfo.InvariantCulture));
         Tensors(text, "input", inputs, batched);
         Tensors(text, "output", graph.Output, batched);
@@ -72,7 +75,9 @@ public static class ModelRepository
         text.AppendLine().AppendLine("]");
     }
 
-    private static string TritonType(DataType type) => type switch
+    /// <summary>Triton's name for an element type (<c>TYPE_FP32</c>, ...), as config.pbtxt and the config endpoint write it.</summary>
+    /// <exception cref="NotSupportedException">Triton has no such type.</exception>
+    public static string TritonType(DataType type) => type switch
     {
         DataType.Float => "TYPE_FP32",
         DataType.Double => "TYPE_FP64",
