@@ -9,11 +9,11 @@ namespace OnnxBridge.Host.Batching;
 
 /// <summary>
 /// Dynamic batching for one model version that never costs latency. A request that finds the model
-/// idle runs at once, on its own thread, as without batching. Requests that arrive while a run is
-/// in progress queue; when it ends, one worker takes the queued requests in order and merges them —
-/// up to the maximum batch size, while their non-batch dimensions agree — into the next run, waiting
-/// up to the model's maximum queue delay for more only when the queue is filling (it already holds
-/// more than one). Each request gets its own rows back: row-major tensors make stacking and
+/// idle and no other request in flight runs at once, on its own thread, as without batching.
+/// Requests that arrive while a run is in progress, or alongside others, queue; one worker takes the
+/// queued requests in order and merges them — up to the maximum batch size, while their non-batch
+/// dimensions agree — into the next run, waiting up to the model's maximum queue delay for more
+/// (the queue is filling: others are on their way). Each request gets its own rows back: row-major tensors make stacking and
 /// splitting plain byte copies, and the results equal unbatched runs. Zero-row requests never
 /// merge (there are no rows to split); they run alone.
 /// </summary>
@@ -22,6 +22,7 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Queue<Pending> _queue = new();
     private readonly SemaphoreSlim _arrived = new(0);
+    private readonly SemaphoreSlim _handoff = new(0);
     private readonly OnnxModelSession _session;
     private readonly int _maxBatch;
     private readonly TimeSpan _maxDelay;
@@ -41,24 +42,30 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         _maxDelay = maxDelay;
         _metrics = metrics;
         _id = (model, version);
+        // One thread per batched version, parked until a run ends with requests queued behind it:
+        // draining runs the model back to back, which would hold a pool worker (RunPlacement).
+        new Thread(Work) { IsBackground = true, Name = $"batcher {model} v{version}" }.Start();
     }
 
     /// <summary>Runs a request of <paramref name="rows"/> rows now if the model is idle, else in the next batch; completes with its outputs.</summary>
-    public async Task<IReadOnlyList<NamedTensor>> RunAsync(IReadOnlyList<NamedTensor> inputs, long rows)
+    /// <param name="company">Whether other requests for this version are in flight (being read, queued or run): then this one joins a batch rather than running alone.</param>
+    public async Task<IReadOnlyList<NamedTensor>> RunAsync(IReadOnlyList<NamedTensor> inputs, long rows, bool company)
     {
         var alone = new Pending(inputs, rows, Stopwatch.GetTimestamp(), new TaskCompletionSource<IReadOnlyList<NamedTensor>>(TaskCreationOptions.RunContinuationsAsynchronously));
         bool queued;
         lock (_gate)
         {
             if (_closed) throw InferenceError.Unavailable($"model '{_id.Model}' version {_id.Version} is shutting down");
-            queued = rows > 0 && _running;
+            queued = rows > 0 && (_running || company);
             if (queued)
             {
                 _queue.Enqueue(alone);
                 _metrics?.Pending(_id.Model, _id.Version, +1);
                 _arrived.Release();
+                // Idle but not alone: the worker starts a batch, waiting briefly for the company.
+                if (!_running) _handoff.Release();
             }
-            else if (rows > 0) _running = true;
+            if (rows > 0) _running = true;
         }
         if (queued) return await alone.Result.Task.ConfigureAwait(false);
         // Idle (or zero rows): run now.
@@ -76,16 +83,14 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     /// <summary>Stops taking requests, finishes the queued ones, then returns.</summary>
     public async ValueTask DisposeAsync()
     {
-        Task idle;
+        Task? idle = null;
         lock (_gate)
         {
             _closed = true;
-            if (!_running) return;
-            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            idle = _idle.Task;
+            if (_running) idle = (_idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
-        await idle.ConfigureAwait(false);
-        _arrived.Dispose();
+        if (idle is not null) await idle.ConfigureAwait(false);
+        _handoff.Release(); // the worker sees the batcher closed and idle, and ends
     }
 
     /// <summary>After a run: hands what queued meanwhile to the worker, or marks the model idle.</summary>
@@ -100,10 +105,23 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                 return;
             }
         }
-        // Draining runs the model back to back: a thread of its own, as for long runs (RunPlacement).
-        _ = Task.Factory.StartNew(Drain, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _handoff.Release();
     }
 
+    private void Work()
+    {
+        while (true)
+        {
+            _handoff.Wait();
+            lock (_gate)
+            {
+                if (_closed && !_running) return;
+            }
+            Drain();
+        }
+    }
+
+    /// <summary>Runs the queue's requests, batch after batch, until it is empty; then the model is idle.</summary>
     private void Drain()
     {
         while (true)
@@ -122,9 +140,10 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                 rows = Take(batch, 0);
                 ForgetArrivals();
             }
-            if (batch.Count > 1 && rows < _maxBatch && _maxDelay > TimeSpan.Zero)
+            if (rows < _maxBatch && _maxDelay > TimeSpan.Zero)
             {
-                // The queue is filling: wait a little for more, up to the configured delay.
+                // These requests queued behind a run: the queue is filling. Wait a little for more,
+                // up to the configured delay (a request that finds the model idle never waits).
                 var deadline = Stopwatch.GetTimestamp() + (long)(_maxDelay.TotalSeconds * Stopwatch.Frequency);
                 while (rows < _maxBatch && Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline) is var left && left > TimeSpan.Zero)
                 {

@@ -70,7 +70,7 @@ internal sealed class ServedModel
     /// <summary>Runs one request: through the batcher when there is one, directly otherwise.</summary>
     public Task<IReadOnlyList<NamedTensor>> RunAsync(IReadOnlyList<NamedTensor> inputs, long rows)
     {
-        if (Batcher is not null) return Batcher.RunAsync(inputs, rows);
+        if (Batcher is not null) return Batcher.RunAsync(inputs, rows, company: Volatile.Read(ref _users) > 1);
         _metrics?.Batch(Name, VersionText, rows);
         return _placement.RunAsync(() => Session.Run(inputs));
     }
