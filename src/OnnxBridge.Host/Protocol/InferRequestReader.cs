@@ -3,7 +3,6 @@ using System.Text.Json;
 using OnnxBridge.Host.Models;
 using OnnxBridge.Onnx.Tensors;
 using OnnxBridge.Onnx.TestCases;
-using OnnxBridge.Runtime.Sessions;
 using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace OnnxBridge.Host.Protocol;
@@ -53,29 +52,16 @@ internal static class InferRequestReader
     {
         if (!root.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array || inputs.GetArrayLength() == 0)
             throw InferenceError.BadRequest("the request needs \"inputs\": a non-empty array");
-        var signatures = model.Session.Inputs;
+        var checks = new InputChecks(model);
         var byName = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
         var consumed = 0;
-        long? rows = null;
         foreach (var input in inputs.EnumerateArray())
         {
             if (input.ValueKind != JsonValueKind.Object) throw InferenceError.BadRequest("each input must be a JSON object");
             var name = String(input, "name", "input");
-            var signature = signatures.FirstOrDefault(s => s.Name == name)
-                ?? throw InferenceError.BadRequest($"unknown input '{name}'; model '{model.Name}' takes {string.Join(", ", signatures.Select(s => $"'{s.Name}'"))}");
-            if (byName.ContainsKey(name)) throw InferenceError.BadRequest($"input '{name}' is given twice");
             var datatype = String(input, "datatype", $"input '{name}'");
-            var type = Datatypes.TypeOf(datatype)
-                ?? throw InferenceError.BadRequest($"input '{name}': datatype '{datatype}' is not supported; use one of {Datatypes.Served}");
-            if (type != signature.ElementType)
-                throw InferenceError.BadRequest($"input '{name}' has datatype {datatype}, but the model expects {Datatypes.NameOf(signature.ElementType) ?? ElementTypes.Name(signature.ElementType)}");
-            var shape = Shape(input, name, signature, model);
-            if (model.BatchDimension)
-            {
-                if (rows is { } r && r != shape[0]) throw InferenceError.BadRequest($"input '{name}' has batch size {shape[0]}, another input has {r}");
-                rows = shape[0];
-            }
-            var count = Count(shape, name);
+            var shape = Shape(input, name);
+            var (type, count) = checks.Check(name, datatype, shape);
             var size = ElementTypes.SizeOf(type);
             byte[] bytes;
             if (input.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
@@ -104,12 +90,10 @@ internal static class InferRequestReader
             }
             byName[name] = HostTensor.Wrap(type, shape, bytes);
         }
-        var missing = signatures.Where(s => !byName.ContainsKey(s.Name)).Select(s => $"'{s.Name}'").ToList();
-        if (missing.Count > 0) throw InferenceError.BadRequest($"missing input {string.Join(", ", missing)} for model '{model.Name}'");
-        return ([.. signatures.Select(s => new NamedTensor(s.Name, byName[s.Name]))], rows ?? 1, consumed);
+        return (checks.InModelOrder(byName), checks.Rows, consumed);
     }
 
-    private static long[] Shape(JsonElement input, string name, TensorSignature signature, ServedModel model)
+    private static long[] Shape(JsonElement input, string name)
     {
         if (!input.TryGetProperty("shape", out var element) || element.ValueKind != JsonValueKind.Array)
             throw InferenceError.BadRequest($"input '{name}' needs \"shape\": an array of dimensions");
@@ -121,28 +105,7 @@ internal static class InferRequestReader
                 throw InferenceError.BadRequest($"input '{name}': shape {element.GetRawText()} must hold non-negative integers");
             shape[i++] = size;
         }
-        string Expected() => signature.ToString()[(signature.Name.Length + 2)..];
-        if (shape.Length != signature.Shape.Count)
-            throw InferenceError.BadRequest($"input '{name}' has shape {HostTensor.FormatShape(shape)}, but the model expects {Expected()}");
-        for (int d = 0; d < shape.Length; d++)
-        {
-            if (signature.Shape[d] >= 0 && signature.Shape[d] != shape[d])
-                throw InferenceError.BadRequest($"input '{name}' has shape {HostTensor.FormatShape(shape)}, but the model expects {Expected()} (dimension {d} must be {signature.Shape[d]})");
-        }
-        if (model.BatchDimension && model.Config.MaxBatchSize > 0 && shape[0] > model.Config.MaxBatchSize)
-            throw InferenceError.BadRequest($"input '{name}' has batch size {shape[0]}, more than the model's max_batch_size {model.Config.MaxBatchSize}");
         return shape;
-    }
-
-    private static long Count(long[] shape, string name)
-    {
-        long count = 1;
-        foreach (var d in shape)
-        {
-            if (d != 0 && count > (int.MaxValue / 16) / d) throw InferenceError.BadRequest($"input '{name}': shape {HostTensor.FormatShape(shape)} is too large");
-            count *= d;
-        }
-        return count;
     }
 
     private static List<RequestedOutput> Outputs(JsonElement root, ServedModel model, bool binaryDefault)
@@ -155,8 +118,7 @@ internal static class InferRequestReader
         {
             if (output.ValueKind != JsonValueKind.Object) throw InferenceError.BadRequest("each requested output must be a JSON object");
             var name = String(output, "name", "requested output");
-            if (!names.Contains(name)) throw InferenceError.BadRequest($"unknown output '{name}'; model '{model.Name}' has {string.Join(", ", names.Select(n => $"'{n}'"))}");
-            if (requested.Any(r => r.Name == name)) throw InferenceError.BadRequest($"output '{name}' is requested twice");
+            InputChecks.CheckOutput(model, name, requested.Select(r => r.Name));
             var binary = output.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? Flag(output, "binary_data", $"output '{name}'", binaryDefault) : binaryDefault;
             requested.Add(new RequestedOutput(name, binary));
         }
