@@ -19,6 +19,9 @@ public sealed record HostSettings
     /// <summary>The port; 0 picks a free one (tests).</summary>
     public int Port { get; init; } = 8000;
 
+    /// <summary>The gRPC API's TCP port (HTTP/2 without TLS; Triton's default 8001; 0 picks a free one); null serves no gRPC.</summary>
+    public int? GrpcPort { get; init; } = 8001;
+
     /// <summary>Where models run: cpu, cuda or auto.</summary>
     public ExecutionProviderPolicy Policy { get; init; } = ExecutionProviderPolicy.Cpu;
 
@@ -43,7 +46,7 @@ public sealed record HostSettings
     /// <summary>Logs as JSON lines instead of text.</summary>
     public bool JsonLogs { get; init; }
 
-    /// <summary>Reads settings from configuration (command-line keys: repository, address, port, ep, intra-op-threads, max-body-bytes, dynamic-batching, max-queue-delay-us, log-format).</summary>
+    /// <summary>Reads settings from configuration (command-line keys: repository, address, port, grpc-port (a port or off), ep, intra-op-threads, max-body-bytes, dynamic-batching, max-queue-delay-us, log-format).</summary>
     /// <exception cref="ArgumentException">A value is missing or malformed; the message names the option.</exception>
     public static HostSettings From(IConfiguration configuration)
     {
@@ -52,6 +55,7 @@ public sealed record HostSettings
         var settings = new HostSettings { Repository = repository };
         if (configuration["address"] is { } address) settings = settings with { Address = address };
         if (configuration["port"] is { } port) settings = settings with { Port = Int(port, "--port", 0, 65535) };
+        if (configuration["grpc-port"] is { } grpc) settings = settings with { GrpcPort = grpc == "off" ? null : Int(grpc, "--grpc-port", 0, 65535) };
         if (configuration["ep"] is { } ep)
             settings = settings with { Policy = Enum.TryParse<ExecutionProviderPolicy>(ep, ignoreCase: true, out var policy) ? policy : throw new ArgumentException($"--ep '{ep}' is not cpu, cuda or auto") };
         if (configuration["intra-op-threads"] is { } threads) settings = settings with { IntraOpThreads = Int(threads, "--intra-op-threads", 0, 1024) };

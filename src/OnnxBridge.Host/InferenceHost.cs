@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OnnxBridge.Host.Endpoints;
 using OnnxBridge.Host.Models;
 using OnnxBridge.Host.Observability;
@@ -8,7 +9,7 @@ namespace OnnxBridge.Host;
 
 /// <summary>
 /// The inference host: an ASP.NET Core minimal API over Kestrel serving a model repository through
-/// the Open Inference Protocol (KServe v2 REST), with Prometheus metrics at <c>/metrics</c>.
+/// the Open Inference Protocol (KServe v2 REST, and gRPC on its own port), with Prometheus metrics at <c>/metrics</c>.
 /// </summary>
 public static class InferenceHost
 {
@@ -24,6 +25,8 @@ public static class InferenceHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Parse(settings.Address), settings.Port);
+            // gRPC needs HTTP/2; without TLS there is no negotiation, so its port speaks HTTP/2 only.
+            if (settings.GrpcPort is { } grpcPort) kestrel.Listen(IPAddress.Parse(settings.Address), grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });
@@ -38,12 +41,27 @@ public static class InferenceHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         builder.Services.AddSingleton(settings);
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = (int)Math.Min(settings.MaxRequestBodyBytes, int.MaxValue);
+            grpc.MaxSendMessageSize = null;
+        });
         builder.Services.AddSingleton<HostMetrics>();
         builder.Services.AddSingleton<ModelRegistry>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(HostMetrics.MeterName).AddPrometheusExporter());
 
         var app = builder.Build();
         app.UseMiddleware<RequestLogging>();
+        app.Use((context, next) =>
+        {
+            // gRPC holds each message to the limit itself (MaxReceiveMessageSize), reading the length
+            // prefix first, and answers RESOURCE_EXHAUSTED; Kestrel's body limit would end the call
+            // as an unknown handler error instead.
+            if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true
+                && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                limit.MaxRequestBodySize = null;
+            return next(context);
+        });
         app.UseExceptionHandler(errors => errors.Run(context => Errors.Write(context, StatusCodes.Status500InternalServerError, "internal server error")));
         app.UseStatusCodePages(context => context.HttpContext.Response.HasStarted || context.HttpContext.Response.ContentLength > 0
             ? Task.CompletedTask
@@ -54,6 +72,7 @@ public static class InferenceHost
                 var status => $"HTTP {status}",
             }));
         ProtocolEndpoints.Map(app);
+        app.MapGrpcService<Grpc.InferenceGrpcService>();
         app.MapPrometheusScrapingEndpoint("/metrics");
 
         var registry = app.Services.GetRequiredService<ModelRegistry>();

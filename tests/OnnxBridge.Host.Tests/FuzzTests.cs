@@ -179,7 +179,7 @@ public sealed class FuzzTests
     private static Process StartHost(string repository, int port, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "OnnxBridge.Host.dll"), "--repository", repository, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--log-format", "json" })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "OnnxBridge.Host.dll"), "--repository", repository, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--grpc-port", "0", "--log-format", "json" })
             start.ArgumentList.Add(a);
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) =>

@@ -37,6 +37,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public LogCapture Logs { get; }
 
+    /// <summary>The gRPC API's address (HTTP/2 without TLS), when the settings serve it.</summary>
+    public Uri? GrpcAddress { get; private init; }
+
     /// <param name="addModels">Writes more models into the repository before the server starts.</param>
     public static async Task<TestServer> StartAsync(Func<HostSettings, HostSettings>? adjust = null, Action<string>? addModels = null)
     {
@@ -44,13 +47,14 @@ internal sealed class TestServer : IAsyncDisposable
         var repository = folder.File("repository");
         var (v1, v2) = TestRepository.Create(repository);
         addModels?.Invoke(repository);
-        var settings = new HostSettings { Repository = repository, Port = 0 };
+        var settings = new HostSettings { Repository = repository, Port = 0, GrpcPort = 0 };
         if (adjust is not null) settings = adjust(settings);
         var logs = new LogCapture();
         var app = await InferenceHost.BuildAsync(settings, logging => logging.AddProvider(logs));
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestServer(app, folder, v1, v2, new Uri(address), logs);
+        // Kestrel lists its addresses in the order they were bound: REST first, then gRPC.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        return new TestServer(app, folder, v1, v2, new Uri(addresses[0]), logs) { GrpcAddress = addresses.Count > 1 ? new Uri(addresses[1]) : null };
     }
 
     public Task StopAsync() => _app.StopAsync();

@@ -69,7 +69,7 @@ internal static class BenchServeCommand
             var results = new Dictionary<(bool, int), Stats>();
             foreach (var batching in new[] { false, true })
             {
-                var app = await InferenceHost.BuildAsync(new HostSettings { Repository = folder, Port = 0, DynamicBatching = batching, IntraOpThreads = s.IntraOpThreads }, logging => { }).ConfigureAwait(false);
+                var app = await InferenceHost.BuildAsync(new HostSettings { Repository = folder, Port = 0, GrpcPort = null, DynamicBatching = batching, IntraOpThreads = s.IntraOpThreads }, logging => { }).ConfigureAwait(false);
                 await using (app.ConfigureAwait(false))
                 {
                     await app.StartAsync().ConfigureAwait(false);

@@ -10,7 +10,8 @@ internal static class ServeCommand
     public static Command Create()
     {
         var repository = new Option<string>("--repository") { Description = "model repository in Triton's layout: REPO/NAME/VERSION/model.onnx, optional REPO/NAME/config.pbtxt", Required = true };
-        var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8000 };
+        var port = new Option<int>("--port") { Description = "TCP port of the REST API", DefaultValueFactory = _ => 8000 };
+        var grpcPort = new Option<string>("--grpc-port") { Description = "TCP port of the gRPC API (HTTP/2 without TLS), or off", DefaultValueFactory = _ => "8001" };
         var address = new Option<string>("--address") { Description = "address to listen on (loopback unless you choose otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
         var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
         var threads = new Option<int>("--intra-op-threads") { Description = "ONNX Runtime threads per model run (1 serves concurrent requests best)", DefaultValueFactory = _ => 1 };
@@ -18,10 +19,10 @@ internal static class ServeCommand
         var batching = new Option<string>("--dynamic-batching") { Description = "on: models whose config.pbtxt has dynamic_batching merge concurrent requests; off: every request runs alone", DefaultValueFactory = _ => "on" };
         var delay = new Option<int?>("--max-queue-delay-us") { Description = "overrides every model's max_queue_delay_microseconds" };
         var logFormat = new Option<string>("--log-format") { Description = "text or json (one JSON object per log line)", DefaultValueFactory = _ => "text" };
-        var command = new Command("serve", "Serve a model repository over the Open Inference Protocol (KServe v2 REST), with dynamic batching and Prometheus metrics at /metrics.\n\n" +
-                                           "Example: onnxbridge serve --repository artifacts/repository --port 8000")
+        var command = new Command("serve", "Serve a model repository over the Open Inference Protocol (KServe v2 REST and gRPC), with dynamic batching and Prometheus metrics at /metrics.\n\n" +
+                                           "Example: onnxbridge serve --repository artifacts/repository --port 8000 --grpc-port 8001")
         {
-            repository, port, address, ep, threads, maxBody, batching, delay, logFormat,
+            repository, port, grpcPort, address, ep, threads, maxBody, batching, delay, logFormat,
         };
         command.SetAction((result, cancellation) =>
         {
@@ -29,6 +30,9 @@ internal static class ServeCommand
             {
                 Repository = result.GetValue(repository)!,
                 Port = result.GetValue(port),
+                GrpcPort = result.GetValue(grpcPort) is "off" ? null
+                    : int.TryParse(result.GetValue(grpcPort), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var g) && g <= 65535 ? g
+                    : throw new UsageException($"--grpc-port '{result.GetValue(grpcPort)}' is not a port number or off"),
                 Address = result.GetValue(address)!,
                 Policy = result.GetValue(ep),
                 IntraOpThreads = result.GetValue(threads),
