@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +12,7 @@ using OnnxBridge.Core.Builder;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Host;
+using OnnxBridge.Host.Grpc;
 using OnnxBridge.Onnx.Repository;
 using static TorchSharp.torch;
 
@@ -59,6 +62,9 @@ internal static class BenchServeCommand
             File.WriteAllText(Path.Combine(folder, "mlp", "config.pbtxt"), ModelRepository.Config("mlp", model).Replace("dynamic_batching { }",
                 string.Create(c, $"dynamic_batching {{ max_queue_delay_microseconds: {delayMicroseconds} }}"), StringComparison.Ordinal));
             var values = Enumerable.Range(0, 64).Select(i => (float)Math.Sin(i)).ToArray();
+            var grpcRequest = new ModelInferRequest { ModelName = "mlp" };
+            grpcRequest.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32", Shape = { 1, 64 } });
+            grpcRequest.RawInputContents.Add(Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
             var body = Encoding.UTF8.GetBytes($$"""{"inputs":[{"name":"input","shape":[1,64],"datatype":"FP32","data":[{{string.Join(",", values.Select(v => v.ToString("R", c)))}}]}]}""");
 
             output.WriteLine(string.Create(c, $"MLP 64-{hidden}-{hidden}-10, FP32, JSON requests of one row; {Environment.ProcessorCount} cores shared by clients and host, {s.IntraOpThreads} ONNX Runtime thread(s) per run; {requests} requests or {seconds} s per run after {s.Warmup} s of warm-up"));
@@ -69,12 +75,16 @@ internal static class BenchServeCommand
             var results = new Dictionary<(bool, int), Stats>();
             foreach (var batching in new[] { false, true })
             {
-                var app = await InferenceHost.BuildAsync(new HostSettings { Repository = folder, Port = 0, GrpcPort = null, DynamicBatching = batching, IntraOpThreads = s.IntraOpThreads }, logging => { }).ConfigureAwait(false);
+                var app = await InferenceHost.BuildAsync(new HostSettings { Repository = folder, Port = 0, GrpcPort = 0, DynamicBatching = batching, IntraOpThreads = s.IntraOpThreads }, logging => { }).ConfigureAwait(false);
                 await using (app.ConfigureAwait(false))
                 {
                     await app.StartAsync().ConfigureAwait(false);
-                    var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-                    using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { BaseAddress = new Uri(address) };
+                    // Kestrel lists its addresses in the order they were bound: REST, then gRPC.
+                    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+                    using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 }) { BaseAddress = new Uri(addresses[0]) };
+                    // One HTTP/2 connection multiplexes every client's calls, as a gRPC client shares a channel.
+                    using var channel = GrpcChannel.ForAddress(addresses[1], new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } });
+                    var grpc = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
                     if (!batching)
                     {
                         // The first host measured also pays for the process's JIT (tier-0 code, PGO):
@@ -89,6 +99,12 @@ internal static class BenchServeCommand
                         results[(batching, clients)] = stats;
                         Row(output, batching ? "host, dynamic batching" : "host, no batching", clients, stats);
                     }
+                    foreach (var clients in clientCounts)
+                    {
+                        var stats = await LoadAsync(() => SendGrpcAsync(grpc, grpcRequest), clients, requests, seconds, s.Warmup).ConfigureAwait(false);
+                        results[(batching, -clients)] = stats;
+                        Row(output, batching ? "gRPC, dynamic batching" : "gRPC, no batching", clients, stats);
+                    }
                     await app.StopAsync().ConfigureAwait(false);
                 }
             }
@@ -96,7 +112,12 @@ internal static class BenchServeCommand
                 output.WriteLine(string.Create(c, $"host overhead at 1 client (p50 over the floor): {single.P50 - floor.P50:0} µs (target ≤ 150)"));
             var most = clientCounts.Max();
             if (results.TryGetValue((true, most), out var batched) && results.TryGetValue((false, most), out var alone))
-                output.WriteLine(string.Create(c, $"dynamic batching at {most} clients: {batched.Throughput / alone.Throughput:0.00}x the unbatched throughput (target ≥ 3)"));
+                output.WriteLine(string.Create(c, $"dynamic batching at {most} clients: {batched.Throughput / alone.Throughput:0.00}x the unbatched throughput over REST JSON"));
+            if (results.TryGetValue((true, -most), out var grpcBatched) && results.TryGetValue((false, -most), out var grpcAlone) && results.TryGetValue((false, -1), out var grpcSingle))
+            {
+                output.WriteLine(string.Create(c, $"dynamic batching at {most} clients: {grpcBatched.Throughput / grpcAlone.Throughput:0.00}x the unbatched throughput over gRPC (target ≥ 3)"));
+                output.WriteLine(string.Create(c, $"gRPC overhead at 1 client (p50 over the floor): {grpcSingle.P50 - floor.P50:0} µs"));
+            }
             return OnnxBridgeCli.Success;
         }
         finally
@@ -147,14 +168,18 @@ internal static class BenchServeCommand
         return Summarize(latencies, latencies.Sum() / 1e6, 0);
     }
 
-    private static async Task<Stats> LoadAsync(HttpClient client, byte[]? body, int clients, int requests, double seconds, double warmupSeconds)
+    private static Task<Stats> LoadAsync(HttpClient client, byte[]? body, int clients, int requests, double seconds, double warmupSeconds) =>
+        LoadAsync(() => SendAsync(client, body), clients, requests, seconds, warmupSeconds);
+
+    /// <summary>Closed-loop load: <paramref name="clients"/> callers of <paramref name="send"/>, each sending its next request when the last is answered.</summary>
+    private static async Task<Stats> LoadAsync(Func<Task<bool>> send, int clients, int requests, double seconds, double warmupSeconds)
     {
         // Warm up with the same load: .NET's tiered JIT and dynamic PGO need thousands of calls to reach
         // steady-state code, and the first run of each path would otherwise dominate the percentiles.
         var warmup = Stopwatch.StartNew();
         do
         {
-            await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => SendAsync(client, body))).ConfigureAwait(false);
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => send())).ConfigureAwait(false);
         }
         while (warmup.Elapsed.TotalSeconds < warmupSeconds);
         var latencies = new List<double>[clients];
@@ -167,11 +192,25 @@ internal static class BenchServeCommand
             while (Interlocked.Decrement(ref remaining) >= 0 && clock.Elapsed.TotalSeconds < seconds)
             {
                 var start = Stopwatch.GetTimestamp();
-                if (!await SendAsync(client, body).ConfigureAwait(false)) Interlocked.Increment(ref failures);
+                if (!await send().ConfigureAwait(false)) Interlocked.Increment(ref failures);
                 latencies[k].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
             }
         })).ConfigureAwait(false);
         return Summarize([.. latencies.SelectMany(l => l)], clock.Elapsed.TotalSeconds, failures);
+    }
+
+    /// <summary>One gRPC ModelInfer call with raw input contents; false for a failed call.</summary>
+    private static async Task<bool> SendGrpcAsync(GRPCInferenceService.GRPCInferenceServiceClient client, ModelInferRequest request)
+    {
+        try
+        {
+            var response = await client.ModelInferAsync(request).ConfigureAwait(false);
+            return response.RawOutputContents.Count == 1;
+        }
+        catch (RpcException)
+        {
+            return false;
+        }
     }
 
     /// <summary>One request: an inference with <paramref name="body"/>, or with null the liveness probe (the HTTP round trip alone).</summary>
