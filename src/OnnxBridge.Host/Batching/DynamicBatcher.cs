@@ -13,9 +13,9 @@ namespace OnnxBridge.Host.Batching;
 /// Requests that arrive while a run is in progress, or alongside others, queue; one worker takes the
 /// queued requests in order and merges them — up to the maximum batch size, while their non-batch
 /// dimensions agree — into the next run, waiting up to the model's maximum queue delay for more
-/// (the queue is filling: others are on their way). Each request gets its own rows back: row-major tensors make stacking and
-/// splitting plain byte copies, and the results equal unbatched runs. Zero-row requests never
-/// merge (there are no rows to split); they run alone.
+/// (the queue is filling: others are on their way). Each request gets its own rows back: row-major
+/// tensors make stacking and splitting plain byte copies, and the results equal unbatched runs.
+/// Zero-row requests never merge (there are no rows to split); they run alone.
 /// </summary>
 internal sealed class DynamicBatcher : IAsyncDisposable
 {
@@ -31,7 +31,6 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     private bool _running; // a run is in progress, or the worker is draining the queue
     private bool _closed;
     private TaskCompletionSource? _idle;
-
     private readonly RunPlacement _placement;
 
     public DynamicBatcher(OnnxModelSession session, RunPlacement placement, int maxBatch, TimeSpan maxDelay, HostMetrics? metrics, string model, string version)
