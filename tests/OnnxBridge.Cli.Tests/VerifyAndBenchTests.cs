@@ -137,12 +137,14 @@ public sealed class VerifyAndBenchTests
         var (exitCode, output, error) = CliRunner.Run("bench-serve", "--clients", "1", "4", "--requests", "40", "--warmup", "0", "--hidden", "16");
 
         Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
-        foreach (var mode in new[] { "direct InferenceSession.Run", "direct OnnxModelSession.Run", "host, GET /v2/health/live", "host, no batching", "host, dynamic batching" })
+        foreach (var mode in new[] { "direct InferenceSession.Run", "direct OnnxModelSession.Run", "host, GET /v2/health/live", "host, no batching", "host, dynamic batching",
+                     "REST binary, no batching", "REST binary, dynamic batching", "gRPC, no batching", "gRPC, dynamic batching" })
             Assert.IsTrue(output.Split('\n').Any(l => l.StartsWith(mode, StringComparison.Ordinal)), $"no row for {mode}:\n{output}");
         Assert.AreEqual(4, output.Split('\n').Count(l => l.StartsWith("host, ", StringComparison.Ordinal) && !l.Contains("health", StringComparison.Ordinal) && l.Contains(" 40 ", StringComparison.Ordinal)), output);
         Assert.IsFalse(output.Contains("failed)", StringComparison.Ordinal), output);
         StringAssert.Contains(output, "host overhead at 1 client (p50 over the floor):");
         StringAssert.Contains(output, "dynamic batching at 4 clients:");
+        StringAssert.Contains(output, "gRPC overhead at 1 client (p50 over the floor):");
     }
 
     [TestMethod]

@@ -62,6 +62,10 @@ internal static class BenchServeCommand
             File.WriteAllText(Path.Combine(folder, "mlp", "config.pbtxt"), ModelRepository.Config("mlp", model).Replace("dynamic_batching { }",
                 string.Create(c, $"dynamic_batching {{ max_queue_delay_microseconds: {delayMicroseconds} }}"), StringComparison.Ordinal));
             var values = Enumerable.Range(0, 64).Select(i => (float)Math.Sin(i)).ToArray();
+            // The binary tensor data extension: a JSON header, then the row's raw bytes; the output comes back binary too.
+            var binaryJson = Encoding.UTF8.GetBytes("""{"inputs":[{"name":"input","shape":[1,64],"datatype":"FP32","parameters":{"binary_data_size":256}}],"parameters":{"binary_data_output":true}}""");
+            byte[] binaryBody = [.. binaryJson, .. System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())];
+            var binaryJsonLength = binaryJson.Length;
             var grpcRequest = new ModelInferRequest { ModelName = "mlp" };
             grpcRequest.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32", Shape = { 1, 64 } });
             grpcRequest.RawInputContents.Add(Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
@@ -98,6 +102,11 @@ internal static class BenchServeCommand
                         var stats = await LoadAsync(client, body, clients, requests, seconds, s.Warmup).ConfigureAwait(false);
                         results[(batching, clients)] = stats;
                         Row(output, batching ? "host, dynamic batching" : "host, no batching", clients, stats);
+                    }
+                    foreach (var clients in clientCounts)
+                    {
+                        var stats = await LoadAsync(() => SendBinaryAsync(client, binaryBody, binaryJsonLength), clients, requests, seconds, s.Warmup).ConfigureAwait(false);
+                        Row(output, batching ? "REST binary, dynamic batching" : "REST binary, no batching", clients, stats);
                     }
                     foreach (var clients in clientCounts)
                     {
@@ -197,6 +206,17 @@ internal static class BenchServeCommand
             }
         })).ConfigureAwait(false);
         return Summarize([.. latencies.SelectMany(l => l)], clock.Elapsed.TotalSeconds, failures);
+    }
+
+    /// <summary>One REST request with binary tensor data (Inference-Header-Content-Length); false for a failed one.</summary>
+    private static async Task<bool> SendBinaryAsync(HttpClient client, byte[] body, int jsonLength)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        content.Headers.Add("Inference-Header-Content-Length", jsonLength.ToString(CultureInfo.InvariantCulture));
+        using var response = await client.PostAsync("/v2/models/mlp/infer", content).ConfigureAwait(false);
+        await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+        return response.IsSuccessStatusCode;
     }
 
     /// <summary>One gRPC ModelInfer call with raw input contents; false for a failed call.</summary>
