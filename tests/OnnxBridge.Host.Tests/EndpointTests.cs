@@ -20,7 +20,7 @@ public sealed class EndpointTests
         Assert.AreEqual((200, true), (live.Status, live.Body!["live"]!.GetValue<bool>()));
         Assert.AreEqual((200, true), (ready.Status, ready.Body!["ready"]!.GetValue<bool>()));
         Assert.AreEqual("onnxbridge", metadata.Body!["name"]!.GetValue<string>());
-        CollectionAssert.AreEquivalent(new[] { "binary_tensor_data", "model_repository", "model_configuration" }, metadata.Body["extensions"]!.AsArray().Select(e => e!.GetValue<string>()).ToArray());
+        CollectionAssert.AreEquivalent(new[] { "binary_tensor_data", "model_repository", "model_configuration", "statistics" }, metadata.Body["extensions"]!.AsArray().Select(e => e!.GetValue<string>()).ToArray());
     }
 
     [TestMethod]

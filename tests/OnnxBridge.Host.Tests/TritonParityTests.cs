@@ -67,6 +67,33 @@ public sealed class TritonParityTests
     }
 
     [TestMethod]
+    public async Task StatisticsEndpoint_CountsRequestsRunsRowsAndFailures_PerVersion()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.PostAsync("/v2/models/mlp/infer", Requests.Json(Requests.Rows(2, seed: 1), 2));
+        await server.PostAsync("/v2/models/mlp/infer", Requests.Json(Requests.Rows(3, seed: 2), 3));
+        await server.PostAsync("/v2/models/mlp/infer", """{"inputs":[{"name":"input","shape":[1,7],"datatype":"FP32","data":[1,2,3,4,5,6,7]}]}""");
+
+        var (status, body) = await server.GetAsync("/v2/models/mlp/versions/2/stats");
+        var (allStatus, all) = await server.GetAsync("/v2/models/stats");
+        var (missing, _) = await server.GetAsync("/v2/models/nope/stats");
+
+        Assert.AreEqual(200, status, body?.ToJsonString());
+        var stats = body!["model_stats"]![0]!;
+        Assert.AreEqual(("mlp", "2"), (stats["name"]!.GetValue<string>(), stats["version"]!.GetValue<string>()));
+        Assert.AreEqual(5, stats["inference_count"]!.GetValue<long>(), "rows run");
+        Assert.AreEqual(2, stats["execution_count"]!.GetValue<long>(), "model runs");
+        Assert.AreEqual(2, stats["inference_stats"]!["success"]!["count"]!.GetValue<long>());
+        Assert.AreEqual(1, stats["inference_stats"]!["fail"]!["count"]!.GetValue<long>());
+        Assert.IsTrue(stats["inference_stats"]!["success"]!["ns"]!.GetValue<long>() > 0);
+        Assert.AreEqual(2, stats["inference_stats"]!["queue"]!["count"]!.GetValue<long>());
+        Assert.IsTrue(stats["last_inference"]!.GetValue<long>() > 1_700_000_000_000, "milliseconds since the epoch");
+        Assert.AreEqual(200, allStatus);
+        Assert.IsTrue(all!["model_stats"]!.AsArray().Count(m => m!["name"]!.GetValue<string>() == "mlp") == 2, "one entry per loaded version");
+        Assert.AreEqual(404, missing);
+    }
+
+    [TestMethod]
     [DataRow("gzip")]
     [DataRow("deflate")]
     public async Task CompressedRequestBody_IsDecompressed_AndTheAnswerCompressedWhenAsked(string encoding)

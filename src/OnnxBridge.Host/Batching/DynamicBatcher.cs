@@ -33,9 +33,12 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     private TaskCompletionSource? _idle;
     private readonly RunPlacement _placement;
 
-    public DynamicBatcher(OnnxModelSession session, RunPlacement placement, int maxBatch, TimeSpan maxDelay, HostMetrics? metrics, string model, string version)
+    private readonly ModelStatistics _statistics;
+
+    public DynamicBatcher(OnnxModelSession session, RunPlacement placement, ModelStatistics statistics, int maxBatch, TimeSpan maxDelay, HostMetrics? metrics, string model, string version)
     {
         _session = session;
+        _statistics = statistics;
         _placement = placement;
         _maxBatch = maxBatch;
         _maxDelay = maxDelay;
@@ -183,16 +186,23 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     private bool Execute(List<Pending> batch, long rows)
     {
         var started = Stopwatch.GetTimestamp();
-        foreach (var p in batch) _metrics?.Queued(_id.Model, _id.Version, Stopwatch.GetElapsedTime(p.Enqueued, started));
+        foreach (var p in batch)
+        {
+            _metrics?.Queued(_id.Model, _id.Version, Stopwatch.GetElapsedTime(p.Enqueued, started));
+            _statistics.Queued(Stopwatch.GetElapsedTime(p.Enqueued, started));
+        }
         _metrics?.Batch(_id.Model, _id.Version, rows);
         try
         {
             if (batch.Count == 1)
             {
-                batch[0].Result.TrySetResult(_session.Run(batch[0].Inputs));
+                var alone = _session.Run(batch[0].Inputs);
+                _statistics.Executed(rows, 1, Stopwatch.GetElapsedTime(started));
+                batch[0].Result.TrySetResult(alone);
                 return true;
             }
             var outputs = _session.Run(Stack(batch, rows));
+            _statistics.Executed(rows, batch.Count, Stopwatch.GetElapsedTime(started));
             var offsets = 0L;
             foreach (var p in batch)
             {

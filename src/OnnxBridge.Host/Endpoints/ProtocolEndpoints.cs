@@ -25,13 +25,24 @@ internal static class ProtocolEndpoints
         {
             name = "onnxbridge",
             version = typeof(ProtocolEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0",
-            extensions = new[] { "binary_tensor_data", "model_repository", "model_configuration" },
+            extensions = new[] { "binary_tensor_data", "model_repository", "model_configuration", "statistics" },
         }));
 
         app.MapGet("/v2/models/{name}", (string name, ModelRegistry registry) => Guard(() => Metadata(registry, name, null)));
         app.MapGet("/v2/models/{name}/versions/{version}", (string name, string version, ModelRegistry registry) => Guard(() => Metadata(registry, name, version)));
         app.MapGet("/v2/models/{name}/config", (string name, ModelRegistry registry) => Guard(() => Results.Json(TritonConfig.Of(registry.Find(name, null)))));
         app.MapGet("/v2/models/{name}/versions/{version}/config", (string name, string version, ModelRegistry registry) => Guard(() => Results.Json(TritonConfig.Of(registry.Find(name, version)))));
+        app.MapGet("/v2/models/stats", (ModelRegistry registry) => Results.Json(new { model_stats = registry.Served().Select(m => m.Statistics.ToJson(m.Name, m.VersionText)).ToArray() }));
+        app.MapGet("/v2/models/{name}/stats", (string name, ModelRegistry registry) => Guard(() =>
+        {
+            registry.Find(name, null);
+            return Results.Json(new { model_stats = registry.Served().Where(m => m.Name == name).Select(m => m.Statistics.ToJson(m.Name, m.VersionText)).ToArray() });
+        }));
+        app.MapGet("/v2/models/{name}/versions/{version}/stats", (string name, string version, ModelRegistry registry) => Guard(() =>
+        {
+            var model = registry.Find(name, version);
+            return Results.Json(new { model_stats = new[] { model.Statistics.ToJson(model.Name, model.VersionText) } });
+        }));
         app.MapGet("/v2/models/{name}/ready", (string name, ModelRegistry registry) => Guard(() => Ready(registry, name, null)));
         app.MapGet("/v2/models/{name}/versions/{version}/ready", (string name, string version, ModelRegistry registry) => Guard(() => Ready(registry, name, version)));
         app.MapPost("/v2/models/{name}/infer", (string name, HttpContext context, ModelRegistry registry, HostMetrics metrics, HostSettings settings) =>
@@ -111,12 +122,15 @@ internal static class ProtocolEndpoints
         {
             return (e.Status, Errors.Result(e.Status, e.Message), null);
         }
+        var start = Stopwatch.GetTimestamp();
+        var succeeded = false;
         try
         {
             var body = await RequestBodies.ReadAsync(context, settings.MaxRequestBodyBytes).ConfigureAwait(false);
             var request = InferRequestReader.Read(body, HeaderValue(context.Request), model);
             if (request.Id is not null) context.Items["request-id"] = request.Id;
             var outputs = await model.RunAsync(request.Inputs, request.BatchSize).ConfigureAwait(false);
+            succeeded = true;
             var response = InferResponseWriter.Write(model, request, outputs);
             var answer = RequestBodies.Encoded(context, response.Body);
             if (response.JsonLength is { } length)
@@ -140,6 +154,7 @@ internal static class ProtocolEndpoints
         }
         finally
         {
+            model.Statistics.Request(succeeded, Stopwatch.GetElapsedTime(start));
             await model.ReleaseAsync().ConfigureAwait(false);
         }
     }

@@ -70,11 +70,13 @@ internal sealed class InferenceGrpcService(ModelRegistry registry, HostMetrics m
         {
             var model = registry.Acquire(request.ModelName, Version(request.ModelVersion));
             served = model.VersionText;
+            var succeeded = false;
             try
             {
                 var (inputs, rows) = GrpcTensors.Inputs(request, model);
                 var wanted = request.Outputs.Count == 0 ? model.Session.OutputNames : Requested(request, model);
                 var outputs = await model.RunAsync(inputs, rows).ConfigureAwait(false);
+                succeeded = true;
                 var response = new ModelInferResponse { ModelName = model.Name, ModelVersion = model.VersionText, Id = request.Id };
                 foreach (var name in wanted)
                 {
@@ -88,6 +90,7 @@ internal sealed class InferenceGrpcService(ModelRegistry registry, HostMetrics m
             }
             finally
             {
+                model.Statistics.Request(succeeded, Stopwatch.GetElapsedTime(start));
                 await model.ReleaseAsync().ConfigureAwait(false);
             }
         }

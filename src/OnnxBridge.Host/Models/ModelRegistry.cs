@@ -174,6 +174,10 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
             : throw InferenceError.NotFound($"model '{name}' has no version {version}; loaded versions: {string.Join(", ", entry.Versions.Keys)}");
     }
 
+    /// <summary>Every loaded version of every model, by name then version.</summary>
+    public IReadOnlyList<ServedModel> Served() =>
+        [.. _models.OrderBy(e => e.Key, StringComparer.Ordinal).SelectMany(e => e.Value.Versions.Values)];
+
     /// <summary>Whether <paramref name="name"/> is a model of the repository (loaded or not) — the only names metrics label with.</summary>
     public bool Knows(string name) => _models.ContainsKey(name);
 

@@ -32,7 +32,7 @@ internal sealed class ServedModel
         BatchDimension = config.MaxBatchSize > 0 && session.Inputs.Concat(session.Outputs).All(t => t.Shape.Count > 0 && t.Shape[0] < 0);
         if (config.MaxBatchSize > 0 && !BatchDimension)
             throw new FormatException($"model '{name}' version {versionText}: config.pbtxt sets max_batch_size {config.MaxBatchSize}, but not every input and output has a dynamic first dimension to batch along");
-        Batcher = BatchDimension && config.DynamicBatching ? new DynamicBatcher(session, _placement, config.MaxBatchSize, config.MaxQueueDelay, metrics, name, versionText) : null;
+        Batcher = BatchDimension && config.DynamicBatching ? new DynamicBatcher(session, _placement, Statistics, config.MaxBatchSize, config.MaxQueueDelay, metrics, name, versionText) : null;
         _metrics = metrics;
     }
 
@@ -43,6 +43,9 @@ internal sealed class ServedModel
     public string VersionText => Version.ToString(CultureInfo.InvariantCulture);
 
     public ModelConfig Config { get; }
+
+    /// <summary>The version's counters for the statistics extension.</summary>
+    public ModelStatistics Statistics { get; } = new();
 
     public OnnxModelSession Session { get; }
 
@@ -72,7 +75,14 @@ internal sealed class ServedModel
     {
         if (Batcher is not null) return Batcher.RunAsync(inputs, rows, company: Volatile.Read(ref _users) > 1);
         _metrics?.Batch(Name, VersionText, rows);
-        return _placement.RunAsync(() => Session.Run(inputs));
+        return _placement.RunAsync(() =>
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var outputs = Session.Run(inputs);
+            Statistics.Queued(TimeSpan.Zero);
+            Statistics.Executed(rows, 1, System.Diagnostics.Stopwatch.GetElapsedTime(start));
+            return outputs;
+        });
     }
 
     /// <summary>Counts a request in, unless the version is retired.</summary>
