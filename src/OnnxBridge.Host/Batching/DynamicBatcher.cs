@@ -188,8 +188,9 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         foreach (var p in batch)
         {
-            _metrics?.Queued(_id.Model, _id.Version, Stopwatch.GetElapsedTime(p.Enqueued, started));
-            _statistics.Queued(Stopwatch.GetElapsedTime(p.Enqueued, started));
+            var queued = Stopwatch.GetElapsedTime(p.Enqueued, started);
+            _metrics?.Queued(_id.Model, _id.Version, queued);
+            _statistics.Queued(queued);
         }
         _metrics?.Batch(_id.Model, _id.Version, rows);
         try

@@ -104,10 +104,8 @@ internal static class ProtocolEndpoints
     {
         var start = Stopwatch.GetTimestamp();
         var (status, result, servedVersion) = await InferCoreAsync(context, registry, settings, name, version).ConfigureAwait(false);
-        // Label values come from the repository, never from the URL alone: a request for a model the
-        // repository does not know is counted with empty labels, so random names cannot grow /metrics.
         // The version label is the version that served the request, or empty when none did.
-        metrics.Request(registry.Knows(name) ? name : "", servedVersion ?? "", status, Stopwatch.GetElapsedTime(start));
+        metrics.Request(registry.MetricLabel(name), servedVersion ?? "", status, Stopwatch.GetElapsedTime(start));
         return result;
     }
 

@@ -97,7 +97,9 @@ internal static class RequestBodies
     /// </summary>
     public static byte[] Encoded(HttpContext context, byte[] body)
     {
-        var accepted = context.Request.Headers.AcceptEncoding.ToString().Split(',').Select(a => a.Split(';')[0].Trim().ToLowerInvariant()).ToHashSet();
+        var header = context.Request.Headers.AcceptEncoding;
+        if (header.Count == 0) return body; // the common case: nothing to parse on the hot path
+        var accepted = header.ToString().Split(',').Select(a => a.Split(';')[0].Trim().ToLowerInvariant()).ToHashSet();
         var kind = accepted.Contains("gzip") ? "gzip" : accepted.Contains("deflate") ? "deflate" : null;
         if (kind is null) return body;
         using var output = new MemoryStream();

@@ -107,7 +107,7 @@ internal sealed class InferenceGrpcService(ModelRegistry registry, HostMetrics m
         }
         finally
         {
-            metrics.Request(registry.Knows(request.ModelName) ? request.ModelName : "", served ?? "", status, Stopwatch.GetElapsedTime(start));
+            metrics.Request(registry.MetricLabel(request.ModelName), served ?? "", status, Stopwatch.GetElapsedTime(start));
         }
     }
 
@@ -121,28 +121,14 @@ internal sealed class InferenceGrpcService(ModelRegistry registry, HostMetrics m
 
     public override async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
     {
-        try
-        {
-            await registry.LoadAsync(request.ModelName).ConfigureAwait(false);
-            return new RepositoryModelLoadResponse();
-        }
-        catch (InferenceError e)
-        {
-            throw ToRpc(e);
-        }
+        await GuardAsync(() => registry.LoadAsync(request.ModelName)).ConfigureAwait(false);
+        return new RepositoryModelLoadResponse();
     }
 
     public override async Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context)
     {
-        try
-        {
-            await registry.UnloadAsync(request.ModelName).ConfigureAwait(false);
-            return new RepositoryModelUnloadResponse();
-        }
-        catch (InferenceError e)
-        {
-            throw ToRpc(e);
-        }
+        await GuardAsync(() => registry.UnloadAsync(request.ModelName)).ConfigureAwait(false);
+        return new RepositoryModelUnloadResponse();
     }
 
     /// <summary>The protocol's empty version means "the server chooses".</summary>
@@ -171,6 +157,18 @@ internal sealed class InferenceGrpcService(ModelRegistry registry, HostMetrics m
         try
         {
             return Task.FromResult(action());
+        }
+        catch (InferenceError e)
+        {
+            throw ToRpc(e);
+        }
+    }
+
+    private static async Task GuardAsync(Func<Task> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
         }
         catch (InferenceError e)
         {

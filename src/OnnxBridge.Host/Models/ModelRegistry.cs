@@ -178,8 +178,12 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
     public IReadOnlyList<ServedModel> Served() =>
         [.. _models.OrderBy(e => e.Key, StringComparer.Ordinal).SelectMany(e => e.Value.Versions.Values)];
 
-    /// <summary>Whether <paramref name="name"/> is a model of the repository (loaded or not) — the only names metrics label with.</summary>
-    public bool Knows(string name) => _models.ContainsKey(name);
+    /// <summary>
+    /// The <c>model</c> label for a request naming <paramref name="name"/>: the name when it is a
+    /// model of the repository (loaded or not), else empty — label values never come from the URL
+    /// alone, so random names cannot grow /metrics.
+    /// </summary>
+    public string MetricLabel(string name) => _models.ContainsKey(name) ? name : "";
 
     /// <summary>The loaded versions of a model, lowest first.</summary>
     public IReadOnlyList<long> LoadedVersions(string name) =>
