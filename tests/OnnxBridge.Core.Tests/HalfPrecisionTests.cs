@@ -154,6 +154,28 @@ public sealed class HalfPrecisionTests
         StringAssert.Contains(refused.Message, "a block converts to a floating-point type");
     }
 
+    [TestMethod]
+    public void BFloat16Rounding_IsPyTorchs_NearestTiesToEven()
+    {
+        // Ties, values just either side of them, subnormals, the largest finite value, overflow, NaN.
+        float[] values = [1.00390625f, 1.01171875f, 1.0039063f, 1.0039062f, -2.7182817f, 3.1415927f, 1e-40f, -1e-39f, 3.389e38f, 3.4e38f, float.NaN, 0f, -0f, 65504f];
+        var script = "import sys, struct, torch\n" +
+                     "for a in sys.argv[1:]:\n" +
+                     "    v = struct.unpack('<f', struct.pack('<I', int(a)))[0]\n" +
+                     "    b = torch.tensor([v], dtype=torch.float32).to(torch.bfloat16).view(torch.int16).item() & 0xffff\n" +
+                     "    print(b)\n";
+
+        var pytorch = PythonTorch.Run(script, [.. values.Select(v => BitConverter.SingleToUInt32Bits(v).ToString(System.Globalization.CultureInfo.InvariantCulture))])
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => ushort.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+        var ours = values.Select(BFloat16.FromSingle).ToArray();
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (float.IsNaN(values[i])) Assert.IsTrue(float.IsNaN(BFloat16.ToSingle(ours[i])) && float.IsNaN(BFloat16.ToSingle(pytorch[i])), "NaN stays NaN");
+            else Assert.AreEqual(pytorch[i], ours[i], $"{values[i]:R}: PyTorch 0x{pytorch[i]:x4}, ours 0x{ours[i]:x4}");
+        }
+    }
+
     /// <summary>The case's network, converted to <paramref name="type"/> and strict-loaded with PyTorch's state dict of that type, in eval mode.</summary>
     private static Block Converted(string name, ScalarType type, Dictionary<string, HostTensor> record, string prefix)
     {
