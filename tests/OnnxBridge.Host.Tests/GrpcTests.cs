@@ -38,7 +38,7 @@ public sealed class GrpcTests
 
         Assert.IsTrue(live.Live && ready.Ready);
         Assert.AreEqual("onnxbridge", metadata.Name);
-        CollectionAssert.AreEquivalent(new[] { "binary_tensor_data", "model_repository", "model_configuration" }, metadata.Extensions.ToArray());
+        CollectionAssert.AreEquivalent(new[] { "binary_tensor_data", "model_repository", "model_configuration", "statistics" }, metadata.Extensions.ToArray());
         CollectionAssert.AreEqual(new[] { "1", "2" }, model.Versions.ToArray());
         CollectionAssert.AreEqual(new[] { "1" }, pinned.Versions.ToArray());
         Assert.AreEqual("onnxruntime_onnx", model.Platform);
@@ -77,6 +77,46 @@ public sealed class GrpcTests
         var expected = Requests.Floats(rest.Body);
         CollectionAssert.AreEqual(expected, Floats(rawAnswer), "gRPC with raw contents gives REST's answer");
         CollectionAssert.AreEqual(expected, Floats(typedAnswer), "gRPC with typed contents gives REST's answer");
+    }
+
+    [TestMethod]
+    public async Task ModelConfigAndStatistics_GiveWhatRestGives()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress!);
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        var ok = Request("mlp", [2, 8], "FP32");
+        ok.Inputs[0].Contents = new InferTensorContents { Fp32Contents = { Requests.Rows(2, seed: 5) } };
+        await client.ModelInferAsync(ok);
+        await Assert.ThrowsExactlyAsync<RpcException>(async () => await client.ModelInferAsync(Request("mlp", [1, 7], "FP32")));
+
+        var config = (await client.ModelConfigAsync(new ModelConfigRequest { Name = "mlp" })).Config;
+        var pinned = (await client.ModelConfigAsync(new ModelConfigRequest { Name = "mlp", Version = "1" })).Config;
+        var (_, restConfig) = await server.GetAsync("/v2/models/mlp/config");
+        var version2 = (await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "mlp", Version = "2" })).ModelStats.Single();
+        var perVersion = (await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "mlp" })).ModelStats;
+        var everything = (await client.ModelStatisticsAsync(new ModelStatisticsRequest())).ModelStats;
+        var (_, restStats) = await server.GetAsync("/v2/models/mlp/versions/2/stats");
+        var unknownConfig = await Assert.ThrowsExactlyAsync<RpcException>(async () => await client.ModelConfigAsync(new ModelConfigRequest { Name = "nope" }));
+        var unknownVersion = await Assert.ThrowsExactlyAsync<RpcException>(async () => await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "mlp", Version = "9" }));
+
+        Assert.AreEqual(("mlp", "onnxruntime_onnx", 64), (config.Name, config.Platform, config.MaxBatchSize));
+        Assert.AreEqual(Grpc.Triton.DataType.TypeFp32, config.Input[0].DataType);
+        CollectionAssert.AreEqual(new long[] { 8 }, config.Input[0].Dims.ToArray(), "dimensions after the batch dimension");
+        Assert.AreEqual(2000UL, config.DynamicBatching.MaxQueueDelayMicroseconds);
+        Assert.AreEqual(Grpc.Triton.ModelVersionPolicy.PolicyChoiceOneofCase.All, config.VersionPolicy.PolicyChoiceCase);
+        Assert.AreEqual(config, pinned);
+        Assert.AreEqual(restConfig!.ToJsonString(), System.Text.Json.Nodes.JsonNode.Parse(new JsonFormatter(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithFormatDefaultValues(true)).Format(config))!.ToJsonString(), "REST's config is the message's JSON form");
+        Assert.AreEqual(("mlp", "2", 2UL, 1UL), (version2.Name, version2.Version, version2.InferenceCount, version2.ExecutionCount));
+        Assert.AreEqual((1UL, 1UL), (version2.InferenceStats.Success.Count, version2.InferenceStats.Fail.Count));
+        Assert.IsTrue(version2.InferenceStats.Success.Ns > 0 && version2.LastInference > 1_700_000_000_000UL);
+        var rest = restStats!["model_stats"]![0]!;
+        Assert.AreEqual((rest["inference_count"]!.GetValue<ulong>(), rest["execution_count"]!.GetValue<ulong>(), rest["inference_stats"]!["success"]!["ns"]!.GetValue<ulong>()),
+            (version2.InferenceCount, version2.ExecutionCount, version2.InferenceStats.Success.Ns), "REST reads the same counters");
+        CollectionAssert.AreEqual(new[] { "1", "2" }, perVersion.Select(s => s.Version).ToArray());
+        Assert.IsTrue(everything.Count > perVersion.Count && everything.Any(s => s.Name == "plain"));
+        Assert.AreEqual(StatusCode.NotFound, unknownConfig.StatusCode);
+        Assert.AreEqual(StatusCode.NotFound, unknownVersion.StatusCode);
     }
 
     [TestMethod]

@@ -58,9 +58,9 @@ public sealed class TritonParityTests
         Assert.AreEqual("onnxruntime_onnx", config["platform"]!.GetValue<string>());
         Assert.AreEqual(64, config["max_batch_size"]!.GetValue<int>());
         Assert.AreEqual("""{"all":{}}""", config["version_policy"]!.ToJsonString());
-        Assert.AreEqual("""[{"name":"input","data_type":"TYPE_FP32","dims":["8"]}]""", config["input"]!.ToJsonString());
-        Assert.AreEqual("""[{"name":"output","data_type":"TYPE_FP32","dims":["3"]}]""", config["output"]!.ToJsonString());
-        Assert.AreEqual("""{"max_queue_delay_microseconds":"2000"}""", config["dynamic_batching"]!.ToJsonString());
+        Assert.AreEqual("""[{"name":"input","data_type":"TYPE_FP32","format":"FORMAT_NONE","dims":["8"],"is_shape_tensor":false,"allow_ragged_batch":false,"optional":false}]""", config["input"]!.ToJsonString());
+        Assert.AreEqual("""[{"name":"output","data_type":"TYPE_FP32","dims":["3"],"label_filename":"","is_shape_tensor":false}]""", config["output"]!.ToJsonString());
+        Assert.AreEqual("""{"preferred_batch_size":[],"max_queue_delay_microseconds":"2000"}""", config["dynamic_batching"]!.ToJsonString());
         Assert.AreEqual("model.onnx", config["default_model_filename"]!.GetValue<string>());
         Assert.AreEqual(404, missing);
         StringAssert.Contains(error!["error"]!.GetValue<string>(), "unknown model 'nope'");

@@ -30,19 +30,11 @@ internal static class ProtocolEndpoints
 
         app.MapGet("/v2/models/{name}", (string name, ModelRegistry registry) => Guard(() => Metadata(registry, name, null)));
         app.MapGet("/v2/models/{name}/versions/{version}", (string name, string version, ModelRegistry registry) => Guard(() => Metadata(registry, name, version)));
-        app.MapGet("/v2/models/{name}/config", (string name, ModelRegistry registry) => Guard(() => Results.Json(TritonConfig.Of(registry.Find(name, null)))));
-        app.MapGet("/v2/models/{name}/versions/{version}/config", (string name, string version, ModelRegistry registry) => Guard(() => Results.Json(TritonConfig.Of(registry.Find(name, version)))));
-        app.MapGet("/v2/models/stats", (ModelRegistry registry) => Results.Json(new { model_stats = registry.Served().Select(m => m.Statistics.ToJson(m.Name, m.VersionText)).ToArray() }));
-        app.MapGet("/v2/models/{name}/stats", (string name, ModelRegistry registry) => Guard(() =>
-        {
-            registry.Find(name, null);
-            return Results.Json(new { model_stats = registry.Served().Where(m => m.Name == name).Select(m => m.Statistics.ToJson(m.Name, m.VersionText)).ToArray() });
-        }));
-        app.MapGet("/v2/models/{name}/versions/{version}/stats", (string name, string version, ModelRegistry registry) => Guard(() =>
-        {
-            var model = registry.Find(name, version);
-            return Results.Json(new { model_stats = new[] { model.Statistics.ToJson(model.Name, model.VersionText) } });
-        }));
+        app.MapGet("/v2/models/{name}/config", (string name, ModelRegistry registry) => Guard(() => Config(registry.Find(name, null))));
+        app.MapGet("/v2/models/{name}/versions/{version}/config", (string name, string version, ModelRegistry registry) => Guard(() => Config(registry.Find(name, version))));
+        app.MapGet("/v2/models/stats", (ModelRegistry registry) => Statistics(registry, null, null));
+        app.MapGet("/v2/models/{name}/stats", (string name, ModelRegistry registry) => Guard(() => Statistics(registry, name, null)));
+        app.MapGet("/v2/models/{name}/versions/{version}/stats", (string name, string version, ModelRegistry registry) => Guard(() => Statistics(registry, name, version)));
         app.MapGet("/v2/models/{name}/ready", (string name, ModelRegistry registry) => Guard(() => Ready(registry, name, null)));
         app.MapGet("/v2/models/{name}/versions/{version}/ready", (string name, string version, ModelRegistry registry) => Guard(() => Ready(registry, name, version)));
         app.MapPost("/v2/models/{name}/infer", (string name, HttpContext context, ModelRegistry registry, HostMetrics metrics, HostSettings settings) =>
@@ -93,6 +85,11 @@ internal static class ProtocolEndpoints
         datatype = Datatypes.NameOf(signature.ElementType) ?? ElementTypes.Name(signature.ElementType),
         shape = signature.Shape.Select(d => d < 0 ? -1 : d).ToArray(),
     };
+
+    private static IResult Config(ServedModel model) => Results.Text(TritonConfig.JsonOf(model), "application/json");
+
+    private static IResult Statistics(ModelRegistry registry, string? name, string? version) =>
+        Results.Json(new { model_stats = registry.Statistics(name, version).Select(ModelStatistics.Json).ToArray() });
 
     private static IResult Ready(ModelRegistry registry, string name, string? version)
     {

@@ -6,6 +6,7 @@ using global::Grpc.Core;
 using OnnxBridge.Host.Models;
 using OnnxBridge.Host.Observability;
 using OnnxBridge.Host.Protocol;
+using OnnxBridge.Host.Repository;
 using OnnxBridge.Onnx.Tensors;
 
 namespace OnnxBridge.Host.Grpc;
@@ -44,7 +45,7 @@ internal sealed class InferenceGrpcService(ModelRegistry registry, HostMetrics m
         {
             Name = "onnxbridge",
             Version = typeof(InferenceGrpcService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0",
-            Extensions = { "binary_tensor_data", "model_repository", "model_configuration" },
+            Extensions = { "binary_tensor_data", "model_repository", "model_configuration", "statistics" },
         });
 
     public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
@@ -60,6 +61,13 @@ internal sealed class InferenceGrpcService(ModelRegistry registry, HostMetrics m
             response.Properties["execution_provider"] = model.Session.ProviderDescription;
             return response;
         });
+
+    public override Task<ModelConfigResponse> ModelConfig(ModelConfigRequest request, ServerCallContext context) =>
+        Guard(() => new ModelConfigResponse { Config = TritonConfig.Of(registry.Find(request.Name, Version(request.Version))) });
+
+    /// <summary>Triton's statistics extension: an empty name asks for every model, an empty version for every served version.</summary>
+    public override Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context) =>
+        Guard(() => new ModelStatisticsResponse { ModelStats = { registry.Statistics(request.Name.Length == 0 ? null : request.Name, Version(request.Version)) } });
 
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {

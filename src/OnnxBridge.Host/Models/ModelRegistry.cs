@@ -179,6 +179,20 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
         [.. _models.OrderBy(e => e.Key, StringComparer.Ordinal).SelectMany(e => e.Value.Versions.Values)];
 
     /// <summary>
+    /// The statistics Triton's extension reports for a request: every served version of every model
+    /// (no name), of one model (no version), or one version; an unknown model or version is refused
+    /// as <see cref="Find"/> refuses it.
+    /// </summary>
+    public IReadOnlyList<Grpc.ModelStatistics> Statistics(string? name, string? version)
+    {
+        if (name is null) return [.. Served().Select(m => m.Statistics.ToProto(m.Name, m.VersionText))];
+        var found = Find(name, version);
+        return version is null
+            ? [.. Served().Where(m => m.Name == name).Select(m => m.Statistics.ToProto(m.Name, m.VersionText))]
+            : [found.Statistics.ToProto(found.Name, found.VersionText)];
+    }
+
+    /// <summary>
     /// The <c>model</c> label for a request naming <paramref name="name"/>: the name when it is a
     /// model of the repository (loaded or not), else empty — label values never come from the URL
     /// alone, so random names cannot grow /metrics.

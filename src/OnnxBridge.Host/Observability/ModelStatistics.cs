@@ -42,24 +42,51 @@ internal sealed class ModelStatistics
         Interlocked.Add(ref _computeNs, Nanoseconds(compute) * requests);
     }
 
-    /// <summary>The counters in Triton's JSON form of <c>ModelStatistics</c>.</summary>
-    public Dictionary<string, object> ToJson(string name, string version) => new()
+    /// <summary>A snapshot of the counters as Triton's <c>inference.ModelStatistics</c> message (the ModelStatistics RPC's form).</summary>
+    public Grpc.ModelStatistics ToProto(string name, string version) => new()
     {
-        ["name"] = name,
-        ["version"] = version,
-        ["last_inference"] = Interlocked.Read(ref _lastInferenceMs),
-        ["inference_count"] = Interlocked.Read(ref _inferences),
-        ["execution_count"] = Interlocked.Read(ref _executions),
-        ["inference_stats"] = new Dictionary<string, object>
+        Name = name,
+        Version = version,
+        LastInference = (ulong)Interlocked.Read(ref _lastInferenceMs),
+        InferenceCount = (ulong)Interlocked.Read(ref _inferences),
+        ExecutionCount = (ulong)Interlocked.Read(ref _executions),
+        InferenceStats = new Grpc.InferStatistics
         {
-            ["success"] = Duration(ref _successCount, ref _successNs),
-            ["fail"] = Duration(ref _failCount, ref _failNs),
-            ["queue"] = Duration(ref _queueCount, ref _queueNs),
-            ["compute_infer"] = Duration(ref _computeCount, ref _computeNs),
+            Success = Duration(ref _successCount, ref _successNs),
+            Fail = Duration(ref _failCount, ref _failNs),
+            Queue = Duration(ref _queueCount, ref _queueNs),
+            ComputeInfer = Duration(ref _computeCount, ref _computeNs),
         },
     };
 
-    private static Dictionary<string, long> Duration(ref long count, ref long ns) => new() { ["count"] = Interlocked.Read(ref count), ["ns"] = Interlocked.Read(ref ns) };
+    /// <summary>
+    /// A snapshot in the JSON form Triton's REST statistics endpoint writes: the message's field
+    /// names, counts and nanoseconds as JSON numbers (not protobuf's strings for 64-bit integers).
+    /// </summary>
+    public static Dictionary<string, object> Json(Grpc.ModelStatistics stats)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        var inference = stats.InferenceStats;
+        return new()
+        {
+            ["name"] = stats.Name,
+            ["version"] = stats.Version,
+            ["last_inference"] = stats.LastInference,
+            ["inference_count"] = stats.InferenceCount,
+            ["execution_count"] = stats.ExecutionCount,
+            ["inference_stats"] = new Dictionary<string, object>
+            {
+                ["success"] = Json(inference.Success),
+                ["fail"] = Json(inference.Fail),
+                ["queue"] = Json(inference.Queue),
+                ["compute_infer"] = Json(inference.ComputeInfer),
+            },
+        };
+    }
+
+    private static Dictionary<string, ulong> Json(Grpc.StatisticDuration duration) => new() { ["count"] = duration.Count, ["ns"] = duration.Ns };
+
+    private static Grpc.StatisticDuration Duration(ref long count, ref long ns) => new() { Count = (ulong)Interlocked.Read(ref count), Ns = (ulong)Interlocked.Read(ref ns) };
 
     private static long Nanoseconds(TimeSpan duration) => duration.Ticks * 100;
 }

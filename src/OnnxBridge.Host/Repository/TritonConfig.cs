@@ -1,49 +1,59 @@
-using System.Globalization;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using OnnxBridge.Host.Grpc.Triton;
 using OnnxBridge.Host.Models;
 using OnnxBridge.Onnx.Repository;
 using OnnxBridge.Runtime.Sessions;
+using TritonModelConfig = OnnxBridge.Host.Grpc.Triton.ModelConfig;
 
 namespace OnnxBridge.Host.Repository;
 
 /// <summary>
-/// A served model's configuration as Triton's <c>GET /v2/models/{m}/config</c> gives it: the JSON
-/// form of <c>ModelConfig</c> (model_config.proto) with proto field names, 64-bit integers as
-/// strings as protobuf's JSON mapping writes them, and the dimensions after the batch dimension
-/// when <c>max_batch_size</c> is positive.
+/// A served model's configuration as Triton reports it: the <c>inference.ModelConfig</c> message
+/// that the ModelConfig RPC returns and whose JSON form <c>GET /v2/models/{m}/config</c> answers
+/// (proto field names, every primitive field written, 64-bit integers as strings as protobuf's
+/// JSON mapping writes them). Dimensions start after the batch dimension when
+/// <c>max_batch_size</c> is positive.
 /// </summary>
 internal static class TritonConfig
 {
-    public static Dictionary<string, object> Of(ServedModel model)
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithFormatDefaultValues(true));
+    private static readonly EnumDescriptor DataTypes = ModelConfigReflection.Descriptor.FindTypeByName<EnumDescriptor>("DataType");
+
+    public static TritonModelConfig Of(ServedModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var config = model.Config;
-        var json = new Dictionary<string, object>
+        var message = new TritonModelConfig
         {
-            ["name"] = model.Name,
-            ["platform"] = "onnxruntime_onnx",
-            ["backend"] = "onnxruntime",
-            ["version_policy"] = config.Versions.Kind switch
+            Name = model.Name,
+            Platform = "onnxruntime_onnx",
+            Backend = "onnxruntime",
+            VersionPolicy = config.Versions.Kind switch
             {
-                "latest" => new Dictionary<string, object> { ["latest"] = new Dictionary<string, object> { ["num_versions"] = config.Versions.Count } },
-                "specific" => new Dictionary<string, object> { ["specific"] = new Dictionary<string, object> { ["versions"] = config.Versions.Listed.Select(Int64).ToArray() } },
-                _ => new Dictionary<string, object> { ["all"] = new Dictionary<string, object>() },
+                "latest" => new ModelVersionPolicy { Latest = new ModelVersionPolicy.Types.Latest { NumVersions = (uint)config.Versions.Count } },
+                "specific" => new ModelVersionPolicy { Specific = new ModelVersionPolicy.Types.Specific { Versions = { config.Versions.Listed } } },
+                _ => new ModelVersionPolicy { All = new ModelVersionPolicy.Types.All() },
             },
-            ["max_batch_size"] = config.MaxBatchSize,
-            ["input"] = model.Session.Inputs.Select(t => Tensor(t, model.BatchDimension)).ToArray(),
-            ["output"] = model.Session.Outputs.Select(t => Tensor(t, model.BatchDimension)).ToArray(),
-            ["default_model_filename"] = config.ModelFilename,
+            MaxBatchSize = config.MaxBatchSize,
+            DefaultModelFilename = config.ModelFilename,
         };
+        foreach (var input in model.Session.Inputs)
+            message.Input.Add(new ModelInput { Name = input.Name, DataType = DataTypeOf(input), Dims = { Dims(input, model.BatchDimension) } });
+        foreach (var output in model.Session.Outputs)
+            message.Output.Add(new ModelOutput { Name = output.Name, DataType = DataTypeOf(output), Dims = { Dims(output, model.BatchDimension) } });
         if (config.DynamicBatching)
-            json["dynamic_batching"] = new Dictionary<string, object> { ["max_queue_delay_microseconds"] = Int64((long)config.MaxQueueDelay.TotalMicroseconds) };
-        return json;
+            message.DynamicBatching = new ModelDynamicBatching { MaxQueueDelayMicroseconds = (ulong)config.MaxQueueDelay.TotalMicroseconds };
+        return message;
     }
 
-    private static Dictionary<string, object> Tensor(TensorSignature tensor, bool batched) => new()
-    {
-        ["name"] = tensor.Name,
-        ["data_type"] = ModelRepository.TritonType(tensor.ElementType),
-        ["dims"] = tensor.Shape.Skip(batched ? 1 : 0).Select(d => Int64(d < 0 ? -1 : d)).ToArray(),
-    };
+    /// <summary>The configuration as the REST endpoint writes it.</summary>
+    public static string JsonOf(ServedModel model) => Json.Format(Of(model));
 
-    private static string Int64(long value) => value.ToString(CultureInfo.InvariantCulture);
+    private static IEnumerable<long> Dims(TensorSignature tensor, bool batched) => tensor.Shape.Skip(batched ? 1 : 0).Select(d => d < 0 ? -1L : d);
+
+    /// <summary>The generated enum's value for Triton's type name (the one config.pbtxt writes), so the two cannot disagree.</summary>
+    private static DataType DataTypeOf(TensorSignature tensor) =>
+        (DataType)DataTypes.FindValueByName(ModelRepository.TritonType(tensor.ElementType)).Number;
+
 }
