@@ -24,7 +24,8 @@ public static class InferenceHost
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Parse(settings.Address), settings.Port);
+            // Kestrel's own rejections (a malformed request, before routing) get the host's error body too.
+            kestrel.Listen(IPAddress.Parse(settings.Address), settings.Port, listen => listen.Use(Endpoints.ServerRejections.Filter));
             // gRPC needs HTTP/2; without TLS there is no negotiation, so its port speaks HTTP/2 only.
             if (settings.GrpcPort is { } grpcPort) kestrel.Listen(IPAddress.Parse(settings.Address), grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;

@@ -60,6 +60,30 @@ public sealed class HostileRequestTests
     }
 
     [TestMethod]
+    [DataRow("GET /v2/models/%00/ready HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 400 ", "malformed HTTP request")]
+    [DataRow("GET /v2 HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n", "HTTP/1.1 400 ", "malformed HTTP request")]
+    [DataRow("GET /v2 HTTP/7.0\r\nHost: localhost\r\n\r\n", "HTTP/1.1 505 ", "HTTP version not supported")]
+    public async Task RequestKestrelRejectsBeforeRouting_StillGetsAnErrorBody(string request, string statusLine, string message)
+    {
+        await using var server = await TestServer.StartAsync();
+
+        using var client = new TcpClient();
+        await client.ConnectAsync(server.Client.BaseAddress!.Host, server.Client.BaseAddress.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var answer = await reader.ReadToEndAsync();
+        var (head, body) = (answer[..answer.IndexOf("\r\n\r\n", StringComparison.Ordinal)], answer[(answer.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+
+        StringAssert.StartsWith(answer, statusLine);
+        StringAssert.Contains(head, "Content-Type: application/json");
+        StringAssert.Contains(head, $"Content-Length: {Encoding.UTF8.GetByteCount(body)}");
+        Assert.AreEqual(message, System.Text.Json.Nodes.JsonNode.Parse(body)!["error"]!.GetValue<string>()[..message.Length]);
+        var (status, _) = await server.GetAsync("/v2/health/live");
+        Assert.AreEqual(200, status, "other connections are served as before");
+    }
+
+    [TestMethod]
     [DataRow("\"64\"")]
     [DataRow("true")]
     [DataRow("null")]
