@@ -87,7 +87,7 @@ public sealed class ConfigAndPackagingTests
         var deps = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "OnnxBridge.Host.deps.json")));
         var libraries = deps.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name).ToList();
 
-        Assert.IsTrue(libraries.Any(l => l.StartsWith("Microsoft.ML.OnnxRuntime.Gpu/", StringComparison.Ordinal)), string.Join(", ", libraries));
+        Assert.IsTrue(libraries.Any(l => l.StartsWith("Microsoft.ML.OnnxRuntime.Gpu.Linux/", StringComparison.Ordinal)), string.Join(", ", libraries));
         var torch = libraries.Where(l => l.Contains("torch", StringComparison.OrdinalIgnoreCase) || l.StartsWith("OnnxBridge.Core/", StringComparison.Ordinal)).ToList();
         Assert.AreEqual(0, torch.Count, "the host must not depend on TorchSharp: " + string.Join(", ", torch));
     }
