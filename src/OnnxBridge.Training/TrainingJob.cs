@@ -96,7 +96,7 @@ public static class TrainingJob
     {
         var testCase = OnnxTestCase.Read(bundle);
         var data = testCase.DataSets[0];
-        using var session = OnnxModelSession.Open(Path.Combine(bundle, OnnxTestCase.ModelFileName), provider);
+        using var session = OnnxModelSession.Open(Path.Combine(bundle, OnnxTestCase.ModelFileName), OnnxRuntimeOptions.On(provider));
         var actual = session.Run(data.Inputs)[0].Tensor;
         var expected = data.Outputs[0].Tensor;
         var rows = (int)expected.Shape[0];

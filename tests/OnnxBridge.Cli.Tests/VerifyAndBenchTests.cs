@@ -29,6 +29,22 @@ public sealed class VerifyAndBenchTests
     }
 
     [TestMethod]
+    public void Verify_RuntimeOptions_ReachOnnxRuntime()
+    {
+        using var temp = new TempFolder();
+        var bundle = MakeBundle(temp);
+        var optimized = temp.File("optimized.onnx");
+
+        var (exitCode, output, _) = CliRunner.Run("verify", bundle, "--execution-mode", "parallel", "--inter-op-threads", "2", "--spinning", "off", "--graph-optimization", "basic", "--save-optimized", optimized);
+        var (badCode, _, badError) = CliRunner.Run("verify", bundle, "--spinning", "sometimes");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output);
+        Assert.IsTrue(File.Exists(optimized), "ONNX Runtime wrote the optimized model where --save-optimized said");
+        Assert.AreEqual(OnnxBridgeCli.BadInput, badCode);
+        StringAssert.Contains(badError, "--spinning 'sometimes' is not on or off");
+    }
+
+    [TestMethod]
     public void Verify_TamperedReference_FailsWithExitCodeOne()
     {
         using var temp = new TempFolder();
@@ -109,10 +125,11 @@ public sealed class VerifyAndBenchTests
     [TestMethod]
     public void Bench_ShortRun_PrintsTheRatioTable()
     {
-        var (exitCode, output, _) = CliRunner.Run("bench", "--batch", "1", "4", "--seconds", "0.01", "--threads", "1");
+        var (exitCode, output, _) = CliRunner.Run("bench", "--batch", "1", "4", "--seconds", "0.01", "--threads", "1", "--spinning", "off");
 
         Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output);
-        StringAssert.Contains(output, "TorchSharp ms  ORT CPU ms  Torch/ORT");
+        StringAssert.Contains(output, "ONNX Runtime: threads 1 (intra) / 0 (inter), sequential, spinning off");
+        StringAssert.Contains(output, "TorchSharp   ORT raw   ORT Run  ORT bound  Torch/bound  Run/raw  bound/raw");
         StringAssert.Contains(output, "ResNet CNN");
         var rows = output.Split('\n').Where(l => l.TrimStart().StartsWith("1 ", StringComparison.Ordinal) || l.TrimStart().StartsWith("4 ", StringComparison.Ordinal)).ToList();
         Assert.AreEqual(4, rows.Count, "two networks, two batch sizes each");

@@ -73,12 +73,17 @@ public sealed class ConfigAndPackagingTests
         HostSettings Parse(params string[] args) => HostSettings.From(new ConfigurationBuilder().AddCommandLine(args).Build());
 
         var settings = Parse("--repository", "r", "--port", "9000", "--ep", "auto", "--dynamic-batching", "off", "--max-queue-delay-us", "100", "--intra-op-threads", "2");
+        var tuned = Parse("--repository", "r", "--inter-op-threads", "3", "--execution-mode", "parallel", "--spinning", "off", "--graph-optimization", "basic", "--tf32", "on", "--device-id", "1");
 
         Assert.AreEqual(("r", 9000, ExecutionProviderPolicy.Auto, false, TimeSpan.FromMicroseconds(100), 2, "127.0.0.1"),
-            (settings.Repository, settings.Port, settings.Policy, settings.DynamicBatching, settings.MaxQueueDelay, settings.IntraOpThreads, settings.Address));
+            (settings.Repository, settings.Port, settings.Runtime.Policy, settings.DynamicBatching, settings.MaxQueueDelay, settings.Runtime.IntraOpThreads, settings.Address));
+        Assert.AreEqual(new OnnxRuntimeOptions { IntraOpThreads = 1, InterOpThreads = 3, ParallelExecution = true, Spinning = false, Optimization = GraphOptimization.Basic, Tf32 = true, DeviceId = 1 }, tuned.Runtime);
+        Assert.AreEqual(new OnnxRuntimeOptions { IntraOpThreads = 1 }, Parse("--repository", "r").Runtime, "one intra-op thread by default, ONNX Runtime's defaults otherwise");
         Assert.AreEqual("give --repository DIR (a model repository in Triton's layout: DIR/NAME/VERSION/model.onnx)", Assert.ThrowsExactly<ArgumentException>(() => Parse("--port", "1")).Message);
         Assert.AreEqual("--port '70000' is not an integer in [0, 65535]", Assert.ThrowsExactly<ArgumentException>(() => Parse("--repository", "r", "--port", "70000")).Message);
         Assert.AreEqual("--ep 'tpu' is not cpu, cuda or auto", Assert.ThrowsExactly<ArgumentException>(() => Parse("--repository", "r", "--ep", "tpu")).Message);
+        Assert.AreEqual("--spinning 'sometimes' is not on or off", Assert.ThrowsExactly<ArgumentException>(() => Parse("--repository", "r", "--spinning", "sometimes")).Message);
+        Assert.AreEqual("--graph-optimization 'max' is not disabled, basic, extended or all", Assert.ThrowsExactly<ArgumentException>(() => Parse("--repository", "r", "--graph-optimization", "max")).Message);
     }
 
     [TestMethod]

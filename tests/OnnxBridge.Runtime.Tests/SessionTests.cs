@@ -14,7 +14,7 @@ public sealed class SessionTests
     {
         try
         {
-            using var session = OnnxModelSession.Open(Model, ExecutionProviderPolicy.Cuda);
+            using var session = OnnxModelSession.Open(Model, OnnxRuntimeOptions.On(ExecutionProviderPolicy.Cuda));
             return true;
         }
         catch (ExecutionProviderException)
@@ -26,7 +26,7 @@ public sealed class SessionTests
     [TestMethod]
     public void Run_Cpu_ComputesTheGraph()
     {
-        using var session = OnnxModelSession.Open(Model, ExecutionProviderPolicy.Cpu);
+        using var session = OnnxModelSession.Open(Model, OnnxRuntimeOptions.On(ExecutionProviderPolicy.Cpu));
 
         var outputs = session.Run([new NamedTensor("x", HostTensor.Create<float>([1, 1, 1, 0, 1, 0], 2, 3))]);
 
@@ -63,7 +63,7 @@ public sealed class SessionTests
     {
         if (CudaLoads()) Assert.Inconclusive("CUDA loads on this machine; the no-GPU error path cannot be observed here");
 
-        var error = Assert.ThrowsExactly<ExecutionProviderException>(() => OnnxModelSession.Open(Model, ExecutionProviderPolicy.Cuda));
+        var error = Assert.ThrowsExactly<ExecutionProviderException>(() => OnnxModelSession.Open(Model, OnnxRuntimeOptions.On(ExecutionProviderPolicy.Cuda)));
 
         StringAssert.StartsWith(error.Message, "the CUDA execution provider cannot be used: missing lib");
         StringAssert.Contains(error.Message, ".so");
@@ -75,7 +75,7 @@ public sealed class SessionTests
         if (CudaLoads()) Assert.Inconclusive("CUDA loads on this machine; the fallback cannot be observed here");
         var log = new List<string>();
 
-        using var session = OnnxModelSession.Open(Model, ExecutionProviderPolicy.Auto, log: log.Add);
+        using var session = OnnxModelSession.Open(Model, OnnxRuntimeOptions.On(ExecutionProviderPolicy.Auto), log.Add);
 
         Assert.AreEqual(ExecutionProvider.Cpu, session.Provider);
         Assert.AreEqual(1, log.Count);

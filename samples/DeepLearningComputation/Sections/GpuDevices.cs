@@ -27,7 +27,7 @@ internal static class GpuDevices
 
         // ONNX Runtime picks its own device: CUDA device i when its provider loads, else the CPU, loudly.
         exports.Check("gpu-net", net, InputSpec.Float32("input", Dim.Named("batch"), 3), rand(1, 3), rand(7, 3));
-        using var session = OnnxModelSession.Open(Path.Combine(exports.Root, "gpu-net", "model.onnx"), ExecutionProviderPolicy.Auto, deviceId: 0, log: output.WriteLine);
+        using var session = OnnxModelSession.Open(Path.Combine(exports.Root, "gpu-net", "model.onnx"), OnnxRuntimeOptions.On(ExecutionProviderPolicy.Auto, deviceId: 0), output.WriteLine);
         output.WriteLine($"ONNX Runtime session for device 0 runs on {session.ProviderDescription}");
     }
 }

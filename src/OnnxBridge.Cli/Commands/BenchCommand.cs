@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 using OnnxBridge.Core.Builder;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Values;
@@ -13,10 +14,12 @@ namespace OnnxBridge.Cli.Commands;
 
 /// <summary>
 /// <c>onnxbridge bench</c>: forward time of the MLP 784-1024-1024-10 and of a small ResNet CNN
-/// (<see cref="BenchNetworks.ResNet"/>) in TorchSharp (eager, no_grad) and under ONNX Runtime's CPU
-/// provider, in one process, with their ratio. Each timing is the median
-/// of repeated runs after a warm-up; the ONNX Runtime figure includes copying the input into and the
-/// output out of ONNX Runtime, as a caller of <see cref="OnnxModelSession.Run"/> pays it.
+/// (<see cref="BenchNetworks.ResNet"/>) in TorchSharp (eager, no_grad) and under ONNX Runtime, in one
+/// process, with ratios. ONNX Runtime is timed three ways: its own API (<c>InferenceSession.Run</c>
+/// on an <c>OrtValue</c> over the caller's array, the baseline), our wrapper
+/// (<see cref="OnnxModelSession.Run"/>, which copies the input in and the output out), and bound
+/// (<see cref="BoundRun"/>: inputs and outputs bound once, the input copied into the bound buffer
+/// each call). Each timing is the median of repeated runs after a warm-up.
 /// </summary>
 internal static class BenchCommand
 {
@@ -25,42 +28,65 @@ internal static class BenchCommand
         var batches = new Option<int[]>("--batch") { Description = "batch sizes", DefaultValueFactory = _ => [1, 64, 1024], AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int>("--threads") { Description = "threads for both TorchSharp and ONNX Runtime (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seconds = new Option<double>("--seconds") { Description = "minimum measuring time per batch size and engine", DefaultValueFactory = _ => 1.0 };
-        var command = new Command("bench", "Time TorchSharp vs ONNX Runtime (CPU) forward of the MLP 784-1024-1024-10 and a small ResNet CNN in one process.\n\n" +
-                                           "Example: onnxbridge bench --batch 1 64 1024 --threads 2")
+        var runtime = new RuntimeOptionSet(ExecutionProviderPolicy.Cpu, defaultIntraOpThreads: null, saveOptimized: false);
+        var command = new Command("bench", "Time TorchSharp vs ONNX Runtime forward of the MLP 784-1024-1024-10 and a small ResNet CNN in one process (ONNX Runtime raw, through our wrapper, and with I/O binding).\n\n" +
+                                           "Example: onnxbridge bench --batch 1 64 1024 --threads 2\n" +
+                                           "Example: onnxbridge bench --batch 1 --threads 2 --execution-mode parallel")
         {
             batches, threads, seconds,
         };
-        command.SetAction(result => Run(result.GetValue(batches)!, result.GetValue(threads), result.GetValue(seconds), result.InvocationConfiguration.Output));
+        foreach (var option in runtime.All) command.Options.Add(option);
+        command.SetAction(result => Run(result.GetValue(batches)!, result.GetValue(threads), result.GetValue(seconds), runtime.Read(result, intraOpThreads: result.GetValue(threads)), result.InvocationConfiguration.Output));
         return command;
     }
 
-    public static int Run(int[] batches, int threads, double seconds, TextWriter output)
+    public static int Run(int[] batches, int threads, double seconds, OnnxRuntimeOptions runtime, TextWriter output)
     {
         set_num_threads(threads);
         random.manual_seed(0);
+        output.WriteLine($"ONNX Runtime: {runtime}");
         var mlpInput = InputSpec.Float32("input", Dim.Named("batch"), 784);
-        Measure("MLP 784-1024-1024-10", Net.Sequential().Input(mlpInput).Linear(1024).ReLU().Linear(1024).ReLU().Linear(10).Build(), mlpInput, batches, threads, seconds, output);
+        Measure("MLP 784-1024-1024-10", Net.Sequential().Input(mlpInput).Linear(1024).ReLU().Linear(1024).ReLU().Linear(10).Build(), mlpInput, batches, threads, seconds, runtime, output);
         var imageInput = InputSpec.Float32("input", Dim.Named("batch"), 64);
-        Measure("ResNet CNN (8x8, stem + 2 basic blocks of 16 channels, global pooling)", BenchNetworks.ResNet(), imageInput, batches, threads, seconds, output);
+        Measure("ResNet CNN (8x8, stem + 2 basic blocks of 16 channels, global pooling)", BenchNetworks.ResNet(), imageInput, batches, threads, seconds, runtime, output);
         return OnnxBridgeCli.Success;
     }
 
-    private static void Measure(string name, Core.Blocks.Block net, InputSpec spec, int[] batches, int threads, double seconds, TextWriter output)
+    private static void Measure(string name, Core.Blocks.Block net, InputSpec spec, int[] batches, int threads, double seconds, OnnxRuntimeOptions runtime, TextWriter output)
     {
         var c = CultureInfo.InvariantCulture;
         net.eval();
         var model = OnnxExporter.Export(net, new ExportOptions(spec)).ToByteArray();
-        using var session = OnnxModelSession.Open(model, ExecutionProviderPolicy.Cpu, intraOpThreads: threads);
+        using var session = OnnxModelSession.Open(model, runtime, output.WriteLine);
+        using var sessionOptions = runtime.CreateSessionOptions();
+        using var raw = new InferenceSession(model, sessionOptions);
+        using var runOptions = new RunOptions();
         var features = spec.Shape[1].Size!.Value;
 
-        output.WriteLine(string.Create(c, $"{name}, float32, {threads} thread(s), {Environment.ProcessorCount} core(s); median of repeated runs"));
-        output.WriteLine(string.Create(c, $"{"batch",6} {"TorchSharp ms",14} {"ORT CPU ms",11} {"Torch/ORT",10} {"max |Δ|",9}"));
+        output.WriteLine(string.Create(c, $"{name}, float32, {threads} thread(s), {Environment.ProcessorCount} core(s), {session.ProviderDescription}; median of repeated runs, ms"));
+        output.WriteLine(string.Create(c, $"{"batch",6} {"TorchSharp",11} {"ORT raw",9} {"ORT Run",9} {"ORT bound",10} {"Torch/bound",12} {"Run/raw",8} {"bound/raw",10} {"max |Δ|",9}"));
         foreach (var batch in batches)
         {
             using var scope = NewDisposeScope();
             var x = randn(batch, features);
-            var feed = new[] { new NamedTensor("input", TensorConvert.ToHost(x)) };
-            var ortMs = Timing.MedianMilliseconds(() => session.Run(feed), seconds);
+            var host = TensorConvert.ToHost(x);
+            var feed = new[] { new NamedTensor("input", host) };
+            var values = x.data<float>().ToArray();
+            using var bound = session.Bind(feed);
+
+            var rawMs = Timing.MedianMilliseconds(() =>
+            {
+                using var input = OrtValue.CreateTensorValueFromMemory(values, [batch, features]);
+                using var results = raw.Run(runOptions, ["input"], [input], ["output"]);
+                _ = results[0].GetTensorDataAsSpan<float>()[0];
+            }, seconds);
+            var runMs = Timing.MedianMilliseconds(() => session.Run(feed), seconds);
+            var boundMs = Timing.MedianMilliseconds(() =>
+            {
+                host.Bytes.Span.CopyTo(bound.Input(0));
+                bound.Run();
+                _ = bound.Output(0)[0];
+            }, seconds);
             var torchMs = Timing.MedianMilliseconds(() =>
             {
                 using var s = NewDisposeScope();
@@ -69,8 +95,8 @@ internal static class BenchCommand
             }, seconds);
 
             using var noGrad = no_grad();
-            var parity = TensorComparer.Compare("output", TensorConvert.ToHost(net.forward(x)), session.Run(feed)[0].Tensor, Tolerance.Float32);
-            output.WriteLine(string.Create(c, $"{batch,6} {torchMs,14:0.000} {ortMs,11:0.000} {torchMs / ortMs,10:0.00} {parity.MaxAbsoluteError,9:0.0e+0}"));
+            var parity = TensorComparer.Compare("output", TensorConvert.ToHost(net.forward(x)), bound.OutputTensor(0), Tolerance.Float32);
+            output.WriteLine(string.Create(c, $"{batch,6} {torchMs,11:0.000} {rawMs,9:0.000} {runMs,9:0.000} {boundMs,10:0.000} {torchMs / boundMs,12:0.00} {runMs / rawMs,8:0.00} {boundMs / rawMs,10:0.00} {parity.MaxAbsoluteError,9:0.0e+0}"));
         }
     }
 }

@@ -79,7 +79,7 @@ internal static class BenchServeCommand
             var results = new Dictionary<(bool, int), Stats>();
             foreach (var batching in new[] { false, true })
             {
-                var app = await InferenceHost.BuildAsync(new HostSettings { Repository = folder, Port = 0, GrpcPort = 0, DynamicBatching = batching, IntraOpThreads = s.IntraOpThreads }, logging => { }).ConfigureAwait(false);
+                var app = await InferenceHost.BuildAsync(new HostSettings { Repository = folder, Port = 0, GrpcPort = 0, DynamicBatching = batching, Runtime = new() { IntraOpThreads = s.IntraOpThreads } }, logging => { }).ConfigureAwait(false);
                 await using (app.ConfigureAwait(false))
                 {
                     await app.StartAsync().ConfigureAwait(false);
@@ -143,7 +143,7 @@ internal static class BenchServeCommand
     /// <summary>The floor: the same model and row, run in-process through ONNX Runtime's own API, one call after another.</summary>
     private static Stats Floor(string modelPath, float[] values, int requests, double seconds, int threads)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = threads };
+        using var options = new OnnxBridge.Runtime.Sessions.OnnxRuntimeOptions { IntraOpThreads = threads }.CreateSessionOptions();
         using var session = new InferenceSession(modelPath, options);
         using var runOptions = new RunOptions();
         return Sequential(() =>
@@ -157,7 +157,7 @@ internal static class BenchServeCommand
     /// <summary>The same loop through <see cref="OnnxBridge.Runtime.Sessions.OnnxModelSession"/>, as the host calls it (copies in and out included).</summary>
     private static Stats Wrapped(string modelPath, float[] values, int requests, double seconds, int threads)
     {
-        using var session = OnnxBridge.Runtime.Sessions.OnnxModelSession.Open(modelPath, intraOpThreads: threads);
+        using var session = OnnxBridge.Runtime.Sessions.OnnxModelSession.Open(modelPath, new() { IntraOpThreads = threads });
         var feed = new[] { new OnnxBridge.Onnx.TestCases.NamedTensor("input", OnnxBridge.Onnx.Tensors.HostTensor.Create<float>(values, 1, 64)) };
         return Sequential(() => session.Run(feed), requests, seconds);
     }

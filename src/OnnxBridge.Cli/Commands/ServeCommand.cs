@@ -13,8 +13,8 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "TCP port of the REST API", DefaultValueFactory = _ => 8000 };
         var grpcPort = new Option<string>("--grpc-port") { Description = "TCP port of the gRPC API (HTTP/2 without TLS), or off", DefaultValueFactory = _ => "8001" };
         var address = new Option<string>("--address") { Description = "address to listen on (loopback unless you choose otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
-        var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
-        var threads = new Option<int>("--intra-op-threads") { Description = "ONNX Runtime threads per model run (1 serves concurrent requests best)", DefaultValueFactory = _ => 1 };
+        // One intra-op thread by default: concurrent requests are served best with one thread per run.
+        var runtime = new RuntimeOptionSet(ExecutionProviderPolicy.Cpu, defaultIntraOpThreads: 1, saveOptimized: false);
         var maxBody = new Option<long>("--max-body-bytes") { Description = "larger request bodies get 413", DefaultValueFactory = _ => 64L << 20 };
         var batching = new Option<string>("--dynamic-batching") { Description = "on: models whose config.pbtxt has dynamic_batching merge concurrent requests; off: every request runs alone", DefaultValueFactory = _ => "on" };
         var delay = new Option<int?>("--max-queue-delay-us") { Description = "overrides every model's max_queue_delay_microseconds" };
@@ -22,8 +22,9 @@ internal static class ServeCommand
         var command = new Command("serve", "Serve a model repository over the Open Inference Protocol (KServe v2 REST and gRPC), with dynamic batching and Prometheus metrics at /metrics.\n\n" +
                                            "Example: onnxbridge serve --repository artifacts/repository --port 8000 --grpc-port 8001")
         {
-            repository, port, grpcPort, address, ep, threads, maxBody, batching, delay, logFormat,
+            repository, port, grpcPort, address, maxBody, batching, delay, logFormat,
         };
+        foreach (var option in runtime.All) command.Options.Add(option);
         command.SetAction((result, cancellation) =>
         {
             var settings = new HostSettings
@@ -34,8 +35,7 @@ internal static class ServeCommand
                     : int.TryParse(result.GetValue(grpcPort), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var g) && g <= 65535 ? g
                     : throw new UsageException($"--grpc-port '{result.GetValue(grpcPort)}' is not a port number or off"),
                 Address = result.GetValue(address)!,
-                Policy = result.GetValue(ep),
-                IntraOpThreads = result.GetValue(threads),
+                Runtime = runtime.Read(result),
                 MaxRequestBodyBytes = result.GetValue(maxBody),
                 DynamicBatching = result.GetValue(batching) switch
                 {

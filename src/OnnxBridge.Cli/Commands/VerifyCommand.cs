@@ -16,8 +16,7 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var folders = new Argument<string[]>("folders") { Description = "test-case folders (model.onnx + test_data_set_N/)", Arity = ArgumentArity.OneOrMore };
-        var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
-        var device = CommonOptions.DeviceId();
+        var runtime = new RuntimeOptionSet(ExecutionProviderPolicy.Cpu, defaultIntraOpThreads: 0, saveOptimized: true);
         var atol = new Option<double?>("--atol") { Description = $"absolute tolerance (default: by the outputs' element type — {Tolerance.Float32} for float32 and float64, {Tolerance.Float16} for float16, {Tolerance.BFloat16} for bfloat16)" };
         var rtol = new Option<double?>("--rtol") { Description = "relative tolerance (default: by the outputs' element type, as --atol)" };
         var brief = new Option<bool>("--brief") { Description = "one line per case instead of a table" };
@@ -27,8 +26,9 @@ internal static class VerifyCommand
                                             "Example: onnxbridge verify artifacts/bundles/mlp --ep auto\n" +
                                             "Example: onnxbridge verify /usr/share/libonnx-testdata/data/node/* --brief")
         {
-            folders, ep, device, atol, rtol, brief, json, timeout,
+            folders, atol, rtol, brief, json, timeout,
         };
+        foreach (var option in runtime.All) command.Options.Add(option);
         command.SetAction(result =>
         {
             var asJson = result.GetValue(json);
@@ -43,12 +43,13 @@ internal static class VerifyCommand
             var limit = result.GetValue(timeout) is var seconds && seconds > 0 && seconds <= int.MaxValue / 1000
                 ? TimeSpan.FromSeconds(seconds)
                 : throw new UsageException($"--timeout must be a positive number of seconds (at most {int.MaxValue / 1000}), got {seconds}");
+            var settings = runtime.Read(result);
             var cases = new List<CaseResult>();
             foreach (var folder in result.GetValue(folders)!)
             {
                 try
                 {
-                    var report = BundleVerifier.Verify(folder, result.GetValue(ep), tolerance, result.GetValue(device), log, limit);
+                    var report = BundleVerifier.Verify(folder, settings, tolerance, log, limit);
                     cases.Add(new CaseResult(folder, report.Passed ? "pass" : "fail", report.Provider, report.MaxAbsoluteError, report.MaxRelativeError, report.Tolerance.ToString(), null));
                     if (asJson) continue;
                     if (result.GetValue(brief))

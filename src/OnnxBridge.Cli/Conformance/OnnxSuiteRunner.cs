@@ -72,7 +72,7 @@ internal static class OnnxSuiteRunner
                 var bytes = OnnxExporter.Export(block, options).ToByteArray();
                 if (opset == ExportOptions.DefaultOpset && modelsFolder is not null)
                     File.WriteAllBytes(Path.Combine(modelsFolder, entry.Name + ".onnx"), bytes);
-                using var session = OnnxModelSession.Open(bytes, provider);
+                using var session = OnnxModelSession.Open(bytes, OnnxRuntimeOptions.On(provider));
                 foreach (var (set, n) in testCase.DataSets.Select((s, n) => (s, n)))
                     Compare(problems, $"ONNX Runtime at opset {opset}, data set {n}", set.Outputs, [.. session.Run(set.Inputs).Select(o => o.Tensor)]);
             }

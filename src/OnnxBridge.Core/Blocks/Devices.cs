@@ -5,7 +5,7 @@ namespace OnnxBridge.Core.Blocks;
 /// <summary>
 /// d2l's device helpers. TorchSharp here runs on libtorch's CPU build, so these report no GPU and
 /// hand out the CPU — honestly, never pretending. ONNX Runtime picks its CUDA device separately
-/// (<c>OnnxModelSession.Open(..., deviceId: i)</c>).
+/// (<c>OnnxModelSession.Open(path, OnnxRuntimeOptions.On(policy, deviceId: i))</c>).
 /// </summary>
 public static class Devices
 {

@@ -68,7 +68,7 @@ internal sealed partial class ModelRegistry : IAsyncDisposable
                 var config = WithOverrides(ModelConfig.Read(Path.Combine(folder, "config.pbtxt")));
                 var available = Versions(folder, config.ModelFilename).ToDictionary(v => v.Version, v => v.Path);
                 foreach (var version in config.Versions.Select(available.Keys).Order())
-                    loaded[version] = ServedModel.Open(name, version, available[version], config, _settings.Policy, _settings.IntraOpThreads, _metrics, m => LogProvider(_logger, name, m));
+                    loaded[version] = ServedModel.Open(name, version, available[version], config, _settings.Runtime, _metrics, m => LogProvider(_logger, name, m));
                 if (loaded.Count == 0)
                     throw new FormatException(available.Count == 0
                         ? $"model '{name}' has no version folder with a {config.ModelFilename} (expected {Path.Combine(folder, "1", config.ModelFilename)})"

@@ -55,10 +55,10 @@ internal sealed class ServedModel
     /// <summary>The dynamic batcher, when the configuration turns it on.</summary>
     public DynamicBatcher? Batcher { get; }
 
-    /// <summary>Opens <paramref name="modelPath"/> under the execution-provider policy.</summary>
-    public static ServedModel Open(string name, long version, string modelPath, ModelConfig config, ExecutionProviderPolicy policy, int intraOpThreads, HostMetrics? metrics, Action<string>? log)
+    /// <summary>Opens <paramref name="modelPath"/> with the host's ONNX Runtime settings.</summary>
+    public static ServedModel Open(string name, long version, string modelPath, ModelConfig config, OnnxRuntimeOptions runtime, HostMetrics? metrics, Action<string>? log)
     {
-        var session = OnnxModelSession.Open(modelPath, policy, log: log, intraOpThreads: intraOpThreads);
+        var session = OnnxModelSession.Open(modelPath, runtime, log);
         try
         {
             return new ServedModel(name, version, config, session, metrics);

@@ -15,12 +15,18 @@ public static class BundleVerifier
     /// <param name="timeout">How long each data set may run before ONNX Runtime is stopped (<see cref="InferenceException"/>); null for no limit.</param>
     /// <exception cref="Onnx.OnnxFileException">The folder is not a readable test case.</exception>
     /// <exception cref="InferenceException">ONNX Runtime refused the model, failed, or passed the timeout.</exception>
-    public static ParityReport Verify(string folder, ExecutionProviderPolicy policy, Tolerance? tolerance = null, int deviceId = 0, Action<string>? log = null, TimeSpan? timeout = null)
+    public static ParityReport Verify(string folder, ExecutionProviderPolicy policy, Tolerance? tolerance = null, int deviceId = 0, Action<string>? log = null, TimeSpan? timeout = null) =>
+        Verify(folder, OnnxRuntimeOptions.On(policy, deviceId), tolerance, log, timeout);
+
+    /// <summary>Verifies the test case in <paramref name="folder"/> with every ONNX Runtime setting given (threads, optimizations, TF32, ...).</summary>
+    /// <inheritdoc cref="Verify(string, ExecutionProviderPolicy, Tolerance?, int, Action{string}?, TimeSpan?)"/>
+    public static ParityReport Verify(string folder, OnnxRuntimeOptions options, Tolerance? tolerance = null, Action<string>? log = null, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(options);
         var testCase = OnnxTestCase.Read(folder);
         tolerance ??= Tolerance.For(testCase.DataSets.SelectMany(d => d.Outputs).Select(o => o.Tensor.ElementType));
-        using var session = OnnxModelSession.Open(testCase.ModelPath, policy, deviceId, log);
+        using var session = OnnxModelSession.Open(testCase.ModelPath, options, log);
         var sets = new List<DataSetParity>();
         for (int n = 0; n < testCase.DataSets.Count; n++)
         {

@@ -50,24 +50,28 @@ public sealed partial class OnnxModelSession : IDisposable
     /// <summary>The model's outputs with types and shapes, in graph order.</summary>
     public IReadOnlyList<TensorSignature> Outputs { get; }
 
+    /// <summary>The settings the session was opened with.</summary>
+    public OnnxRuntimeOptions Options { get; private init; } = OnnxRuntimeOptions.Default;
+
     /// <summary>Opens a model file.</summary>
+    /// <param name="options">Execution provider, threads and the rest; <see cref="OnnxRuntimeOptions.Default"/> when null.</param>
     /// <param name="log">Receives the loud note when <see cref="ExecutionProviderPolicy.Auto"/> falls back to the CPU.</param>
     /// <exception cref="ExecutionProviderException">CUDA was required and cannot be loaded.</exception>
     /// <exception cref="InferenceException">ONNX Runtime refused the model.</exception>
-    /// <param name="intraOpThreads">Threads for one operator; 0 lets ONNX Runtime choose (one per core).</param>
-    public static OnnxModelSession Open(string modelPath, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null, int intraOpThreads = 0)
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static OnnxModelSession Open(string modelPath, OnnxRuntimeOptions? options = null, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(modelPath);
         if (!File.Exists(modelPath)) throw new FileNotFoundException($"model file '{modelPath}' does not exist", modelPath);
-        return Open(options => new InferenceSession(modelPath, options), $"'{modelPath}'", policy, deviceId, log, intraOpThreads);
+        return Open(settings => new InferenceSession(modelPath, settings), $"'{modelPath}'", options ?? OnnxRuntimeOptions.Default, log);
     }
 
     /// <summary>Opens a model held in memory.</summary>
     /// <exception cref="InferenceException">ONNX Runtime refused the model.</exception>
-    public static OnnxModelSession Open(byte[] model, ExecutionProviderPolicy policy = ExecutionProviderPolicy.Cpu, int deviceId = 0, Action<string>? log = null, int intraOpThreads = 0)
+    public static OnnxModelSession Open(byte[] model, OnnxRuntimeOptions? options = null, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Open(options => new InferenceSession(model, options), "a model held in memory", policy, deviceId, log, intraOpThreads);
+        return Open(settings => new InferenceSession(model, settings), "a model held in memory", options ?? OnnxRuntimeOptions.Default, log);
     }
 
     /// <summary>
@@ -78,16 +82,7 @@ public sealed partial class OnnxModelSession : IDisposable
     /// <exception cref="InferenceException">ONNX Runtime failed, or the run passed its timeout.</exception>
     public IReadOnlyList<NamedTensor> Run(IReadOnlyList<NamedTensor> inputs, TimeSpan? timeout = null)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Count != InputNames.Count)
-            throw new ArgumentException($"the model takes {InputNames.Count} inputs ({string.Join(", ", InputNames)}), {inputs.Count} were given", nameof(inputs));
-        var names = inputs.Select((t, i) => string.IsNullOrEmpty(t.Name) ? InputNames[i] : t.Name).ToArray();
-        foreach (var name in names)
-        {
-            if (!InputNames.Contains(name))
-                throw new ArgumentException($"the model has no input '{name}'; its inputs are {string.Join(", ", InputNames)}", nameof(inputs));
-        }
-
+        var names = CheckInputs(inputs);
         var values = new List<OrtValue>(inputs.Count);
         try
         {
@@ -114,37 +109,64 @@ public sealed partial class OnnxModelSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Binds inputs of <paramref name="example"/>'s shapes (holding its data) and the outputs they
+    /// produce to buffers that every <see cref="BoundRun.Run"/> reuses: ONNX Runtime's I/O binding,
+    /// for running the same shapes many times without allocating or copying per call.
+    /// </summary>
+    /// <param name="outputsOnDevice">On CUDA, leave the outputs in device memory (not readable; for speed runs).</param>
+    /// <exception cref="ArgumentException">The inputs do not match the model's, or outputs on the device were asked for off CUDA.</exception>
+    /// <exception cref="InferenceException">ONNX Runtime failed the first run, which finds the output shapes.</exception>
+    public BoundRun Bind(IReadOnlyList<NamedTensor> example, bool outputsOnDevice = false)
+    {
+        CheckInputs(example);
+        return new BoundRun(_session, Provider, Options.DeviceId, InputNames, example, _outputNames, outputsOnDevice, _model);
+    }
+
     /// <inheritdoc/>
     public void Dispose() => _session.Dispose();
 
-    private static OnnxModelSession Open(Func<SessionOptions, InferenceSession> create, string model, ExecutionProviderPolicy policy, int deviceId, Action<string>? log, int intraOpThreads)
+    private string[] CheckInputs(IReadOnlyList<NamedTensor> inputs)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(intraOpThreads);
-        if (policy == ExecutionProviderPolicy.Cpu) return OpenCpu(create, model, intraOpThreads);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count != InputNames.Count)
+            throw new ArgumentException($"the model takes {InputNames.Count} inputs ({string.Join(", ", InputNames)}), {inputs.Count} were given", nameof(inputs));
+        var names = inputs.Select((t, i) => string.IsNullOrEmpty(t.Name) ? InputNames[i] : t.Name).ToArray();
+        foreach (var name in names)
+        {
+            if (!InputNames.Contains(name))
+                throw new ArgumentException($"the model has no input '{name}'; its inputs are {string.Join(", ", InputNames)}", nameof(inputs));
+        }
+        return names;
+    }
 
-        using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
+    private static OnnxModelSession Open(Func<SessionOptions, InferenceSession> create, string model, OnnxRuntimeOptions options, Action<string>? log)
+    {
+        if (options.Policy == ExecutionProviderPolicy.Cpu) return OpenCpu(create, model, options);
+
+        using var settings = options.CreateSessionOptions();
         try
         {
-            AppendCuda(options, deviceId);
-            return new OnnxModelSession(create(options), ExecutionProvider.Cuda,
-                $"CUDAExecutionProvider (device {deviceId}, TF32 off)", model);
+            AppendCuda(settings, options);
+            return new OnnxModelSession(create(settings), ExecutionProvider.Cuda,
+                $"CUDAExecutionProvider (device {options.DeviceId}, TF32 {(options.Tf32 ? "on" : "off")})", model) { Options = options };
         }
         catch (OnnxRuntimeException e)
         {
             var reason = DescribeCudaFailure(e.Message);
-            if (policy == ExecutionProviderPolicy.Cuda)
+            if (options.Policy == ExecutionProviderPolicy.Cuda)
                 throw new ExecutionProviderException($"the CUDA execution provider cannot be used: {reason}", e);
             log?.Invoke($"WARNING: CUDA execution provider unavailable ({reason}); running on CPUExecutionProvider instead.");
-            return OpenCpu(create, model, intraOpThreads);
+            return OpenCpu(create, model, options);
         }
     }
 
-    private static OnnxModelSession OpenCpu(Func<SessionOptions, InferenceSession> create, string model, int intraOpThreads)
+    private static OnnxModelSession OpenCpu(Func<SessionOptions, InferenceSession> create, string model, OnnxRuntimeOptions options)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
+        using var settings = options.CreateSessionOptions();
         try
         {
-            return new OnnxModelSession(create(options), ExecutionProvider.Cpu, "CPUExecutionProvider", model);
+            return new OnnxModelSession(create(settings), ExecutionProvider.Cpu, "CPUExecutionProvider", model) { Options = options };
         }
         catch (OnnxRuntimeException e)
         {
@@ -152,7 +174,7 @@ public sealed partial class OnnxModelSession : IDisposable
         }
     }
 
-    private static void AppendCuda(SessionOptions options, int deviceId)
+    private static void AppendCuda(SessionOptions settings, OnnxRuntimeOptions options)
     {
         // The environment must exist before CUDA provider options are built, or UpdateOptions
         // throws "Attempt to use DefaultLogger but none has been registered".
@@ -160,11 +182,11 @@ public sealed partial class OnnxModelSession : IDisposable
         using var cuda = new OrtCUDAProviderOptions();
         cuda.UpdateOptions(new Dictionary<string, string>
         {
-            ["device_id"] = deviceId.ToString(CultureInfo.InvariantCulture),
+            ["device_id"] = options.DeviceId.ToString(CultureInfo.InvariantCulture),
             // Parity needs IEEE fp32 matmuls: TF32 alone moves results by ~1e-4.
-            ["use_tf32"] = "0",
+            ["use_tf32"] = options.Tf32 ? "1" : "0",
         });
-        options.AppendExecutionProvider_CUDA(cuda);
+        settings.AppendExecutionProvider_CUDA(cuda);
     }
 
     /// <summary>Turns ONNX Runtime's loader error into a short reason that names the missing libraries.</summary>
