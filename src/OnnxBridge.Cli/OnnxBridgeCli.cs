@@ -30,6 +30,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(BenchOrtCommand.Create());
         root.Subcommands.Add(BenchIoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());

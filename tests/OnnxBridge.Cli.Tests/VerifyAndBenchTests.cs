@@ -45,6 +45,23 @@ public sealed class VerifyAndBenchTests
     }
 
     [TestMethod]
+    public void BenchOrt_ExportedModel_TimesRawWrapperAndBound_AndBenchServeServesIt()
+    {
+        using var temp = new TempFolder();
+        var model = Path.Combine(MakeBundle(temp), "model.onnx");
+
+        var (exitCode, output, error) = CliRunner.Run("bench-ort", model, "--batch", "1", "3", "--seconds", "0.01", "--intra-op-threads", "1");
+        var (serveCode, served, serveError) = CliRunner.Run("bench-serve", "--model", model, "--clients", "2", "--requests", "20", "--warmup", "0");
+
+        Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
+        StringAssert.Contains(output, " batch   ORT raw   ORT Run  ORT bound  bound, on device  Run/raw  bound/raw  device/raw");
+        Assert.AreEqual(2, output.Split('\n').Count(l => l.TrimStart().StartsWith("1 ", StringComparison.Ordinal) || l.TrimStart().StartsWith("3 ", StringComparison.Ordinal)), output);
+        Assert.AreEqual(OnnxBridgeCli.Success, serveCode, served + serveError);
+        StringAssert.Contains(served, "model.onnx, FP32, JSON requests of one row");
+        Assert.IsTrue(served.Split('\n').Any(l => l.StartsWith("gRPC, dynamic batching", StringComparison.Ordinal) && l.Contains(" 20 ", StringComparison.Ordinal)), served);
+    }
+
+    [TestMethod]
     public void Verify_TamperedReference_FailsWithExitCodeOne()
     {
         using var temp = new TempFolder();
@@ -181,7 +198,7 @@ public sealed class VerifyAndBenchTests
     [TestMethod]
     public void Help_EveryCommand_ShowsAnExample()
     {
-        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-io", "bench-train", "bench-serve", "inspect", "export", "train", "serve" })
+        foreach (var command in new[] { "quickstart", "verify", "bench", "bench-ort", "bench-io", "bench-train", "bench-serve", "inspect", "export", "train", "serve" })
         {
             var (exitCode, output, _) = CliRunner.Run(command, "--help");
             Assert.AreEqual(0, exitCode);

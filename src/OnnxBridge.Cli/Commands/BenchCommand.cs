@@ -1,11 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Google.Protobuf;
-using Microsoft.ML.OnnxRuntime;
 using OnnxBridge.Core.Builder;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Values;
-using OnnxBridge.Onnx.TestCases;
 using OnnxBridge.Runtime.Parity;
 using OnnxBridge.Runtime.Sessions;
 using static TorchSharp.torch;
@@ -58,9 +56,6 @@ internal static class BenchCommand
         net.eval();
         var model = OnnxExporter.Export(net, new ExportOptions(spec)).ToByteArray();
         using var session = OnnxModelSession.Open(model, runtime, output.WriteLine);
-        using var sessionOptions = runtime.CreateSessionOptions();
-        using var raw = new InferenceSession(model, sessionOptions);
-        using var runOptions = new RunOptions();
         var features = spec.Shape[1].Size!.Value;
 
         output.WriteLine(string.Create(c, $"{name}, float32, {threads} thread(s), {Environment.ProcessorCount} core(s), {session.ProviderDescription}; median of repeated runs, ms"));
@@ -69,24 +64,7 @@ internal static class BenchCommand
         {
             using var scope = NewDisposeScope();
             var x = randn(batch, features);
-            var host = TensorConvert.ToHost(x);
-            var feed = new[] { new NamedTensor("input", host) };
-            var values = x.data<float>().ToArray();
-            using var bound = session.Bind(feed);
-
-            var rawMs = Timing.MedianMilliseconds(() =>
-            {
-                using var input = OrtValue.CreateTensorValueFromMemory(values, [batch, features]);
-                using var results = raw.Run(runOptions, ["input"], [input], ["output"]);
-                _ = results[0].GetTensorDataAsSpan<float>()[0];
-            }, seconds);
-            var runMs = Timing.MedianMilliseconds(() => session.Run(feed), seconds);
-            var boundMs = Timing.MedianMilliseconds(() =>
-            {
-                host.Bytes.Span.CopyTo(bound.Input(0));
-                bound.Run();
-                _ = bound.Output(0)[0];
-            }, seconds);
+            var ort = OrtTimings.Measure(model, session, TensorConvert.ToHost(x), seconds);
             var torchMs = Timing.MedianMilliseconds(() =>
             {
                 using var s = NewDisposeScope();
@@ -95,8 +73,8 @@ internal static class BenchCommand
             }, seconds);
 
             using var noGrad = no_grad();
-            var parity = TensorComparer.Compare("output", TensorConvert.ToHost(net.forward(x)), bound.OutputTensor(0), Tolerance.Float32);
-            output.WriteLine(string.Create(c, $"{batch,6} {torchMs,11:0.000} {rawMs,9:0.000} {runMs,9:0.000} {boundMs,10:0.000} {torchMs / boundMs,12:0.00} {runMs / rawMs,8:0.00} {boundMs / rawMs,10:0.00} {parity.MaxAbsoluteError,9:0.0e+0}"));
+            var parity = TensorComparer.Compare("output", TensorConvert.ToHost(net.forward(x)), ort.BoundOutput, Tolerance.Float32);
+            output.WriteLine(string.Create(c, $"{batch,6} {torchMs,11:0.000} {ort.RawMs,9:0.000} {ort.RunMs,9:0.000} {ort.BoundMs,10:0.000} {torchMs / ort.BoundMs,12:0.00} {ort.RunMs / ort.RawMs,8:0.00} {ort.BoundMs / ort.RawMs,10:0.00} {parity.MaxAbsoluteError,9:0.0e+0}"));
         }
     }
 }

@@ -13,7 +13,9 @@ using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Host;
 using OnnxBridge.Host.Grpc;
+using OnnxBridge.Onnx;
 using OnnxBridge.Onnx.Repository;
+using OnnxBridge.Runtime.Sessions;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Cli.Commands;
@@ -36,16 +38,31 @@ internal static class BenchServeCommand
         var warmup = new Option<double>("--warmup") { Description = "seconds of the same load before each measured run (the JIT needs thousands of calls to settle)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--intra-op-threads") { Description = "ONNX Runtime threads per run, for the hosts and the floor alike", DefaultValueFactory = _ => 1 };
         var delay = new Option<int>("--max-queue-delay-us") { Description = "the batched host's max_queue_delay_microseconds", DefaultValueFactory = _ => 500 };
+        var modelFile = new Option<string?>("--model") { Description = "serve this ONNX model (first input float32 [batch, F]) instead of the MLP built here; needs no TorchSharp" };
+        var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
         var command = new Command("bench-serve", "Load-test the inference host on loopback: throughput and p50/p99 latency at several client counts, with and without dynamic batching, against a direct InferenceSession.Run floor.\n\n" +
                                                  "Example: onnxbridge bench-serve --clients 1 16 64 --requests 4000")
         {
-            clients, requests, seconds, warmup, hidden, threads, delay,
+            clients, requests, seconds, warmup, hidden, threads, delay, modelFile, ep,
         };
-        command.SetAction((r, _) => RunAsync(new Settings(r.GetValue(clients)!, r.GetValue(requests), r.GetValue(seconds), r.GetValue(warmup), r.GetValue(hidden), r.GetValue(threads), r.GetValue(delay)), r.InvocationConfiguration.Output));
+        command.SetAction((r, _) => RunAsync(new Settings(r.GetValue(clients)!, r.GetValue(requests), r.GetValue(seconds), r.GetValue(warmup), r.GetValue(hidden), r.GetValue(threads), r.GetValue(delay))
+        {
+            Model = r.GetValue(modelFile),
+            Policy = r.GetValue(ep),
+        }, r.InvocationConfiguration.Output));
         return command;
     }
 
-    internal sealed record Settings(int[] Clients, int Requests, double Seconds, double Warmup, int Hidden, int IntraOpThreads, int MaxQueueDelayMicroseconds);
+    internal sealed record Settings(int[] Clients, int Requests, double Seconds, double Warmup, int Hidden, int IntraOpThreads, int MaxQueueDelayMicroseconds)
+    {
+        /// <summary>An ONNX model to serve instead of the MLP built here.</summary>
+        public string? Model { get; init; }
+
+        /// <summary>The execution provider of the hosts and the floor.</summary>
+        public ExecutionProviderPolicy Policy { get; init; } = ExecutionProviderPolicy.Cpu;
+
+        public OnnxRuntimeOptions Runtime => new() { Policy = Policy, IntraOpThreads = IntraOpThreads };
+    }
 
     public static async Task<int> RunAsync(Settings s, TextWriter output)
     {
@@ -54,32 +71,32 @@ internal static class BenchServeCommand
         var folder = Path.Combine(Path.GetTempPath(), $"onnxbridge-bench-serve-{Environment.ProcessId}");
         try
         {
-            var input = InputSpec.Float32("input", Dim.Named("batch"), 64);
-            random.manual_seed(0);
-            var net = Net.Sequential().Linear(hidden).ReLU().Linear(hidden).ReLU().Linear(10).Input(input).Build();
-            var model = OnnxExporter.Export(net, new ExportOptions(input));
+            var (model, description) = s.Model is { } path
+                ? (OnnxFiles.WithInlineData(OnnxFiles.ReadModel(path), Path.GetDirectoryName(Path.GetFullPath(path))!), Path.GetFileName(path))
+                : (BuildMlp(hidden), string.Create(c, $"MLP 64-{hidden}-{hidden}-10"));
+            var (inputName, width) = FirstInput(model);
             ModelRepository.Write(folder, "mlp", 1, model);
             File.WriteAllText(Path.Combine(folder, "mlp", "config.pbtxt"), ModelRepository.Config("mlp", model).Replace("dynamic_batching { }",
                 string.Create(c, $"dynamic_batching {{ max_queue_delay_microseconds: {delayMicroseconds} }}"), StringComparison.Ordinal));
-            var values = Enumerable.Range(0, 64).Select(i => (float)Math.Sin(i)).ToArray();
+            var values = Enumerable.Range(0, width).Select(i => (float)Math.Sin(i)).ToArray();
             // The binary tensor data extension: a JSON header, then the row's raw bytes; the output comes back binary too.
-            var binaryJson = Encoding.UTF8.GetBytes("""{"inputs":[{"name":"input","shape":[1,64],"datatype":"FP32","parameters":{"binary_data_size":256}}],"parameters":{"binary_data_output":true}}""");
+            var binaryJson = Encoding.UTF8.GetBytes($$$"""{"inputs":[{"name":"{{{inputName}}}","shape":[1,{{{width}}}],"datatype":"FP32","parameters":{"binary_data_size":{{{width * 4}}}}}],"parameters":{"binary_data_output":true}}""");
             byte[] binaryBody = [.. binaryJson, .. System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())];
             var binaryJsonLength = binaryJson.Length;
             var grpcRequest = new ModelInferRequest { ModelName = "mlp" };
-            grpcRequest.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32", Shape = { 1, 64 } });
+            grpcRequest.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = inputName, Datatype = "FP32", Shape = { 1, width } });
             grpcRequest.RawInputContents.Add(Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
-            var body = Encoding.UTF8.GetBytes($$"""{"inputs":[{"name":"input","shape":[1,64],"datatype":"FP32","data":[{{string.Join(",", values.Select(v => v.ToString("R", c)))}}]}]}""");
+            var body = Encoding.UTF8.GetBytes($$"""{"inputs":[{"name":"{{inputName}}","shape":[1,{{width}}],"datatype":"FP32","data":[{{string.Join(",", values.Select(v => v.ToString("R", c)))}}]}]}""");
 
-            output.WriteLine(string.Create(c, $"MLP 64-{hidden}-{hidden}-10, FP32, JSON requests of one row; {Environment.ProcessorCount} cores shared by clients and host, {s.IntraOpThreads} ONNX Runtime thread(s) per run; {requests} requests or {seconds} s per run after {s.Warmup} s of warm-up"));
-            var floor = Floor(Path.Combine(folder, "mlp", "1", "model.onnx"), values, requests, seconds, s.IntraOpThreads);
+            output.WriteLine(string.Create(c, $"{description}, FP32, JSON requests of one row; {Environment.ProcessorCount} cores shared by clients and host, {s.IntraOpThreads} ONNX Runtime thread(s) per run on {s.Policy}; {requests} requests or {seconds} s per run after {s.Warmup} s of warm-up"));
+            var floor = Floor(Path.Combine(folder, "mlp", "1", "model.onnx"), inputName, values, requests, seconds, s.Runtime);
             output.WriteLine(string.Create(c, $"{"mode",-28} {"clients",7} {"requests",8} {"req/s",9} {"p50 µs",9} {"p99 µs",9}"));
             Row(output, "direct InferenceSession.Run", 1, floor);
-            Row(output, "direct OnnxModelSession.Run", 1, Wrapped(Path.Combine(folder, "mlp", "1", "model.onnx"), values, requests, seconds, s.IntraOpThreads));
+            Row(output, "direct OnnxModelSession.Run", 1, Wrapped(Path.Combine(folder, "mlp", "1", "model.onnx"), inputName, values, requests, seconds, s.Runtime));
             var results = new Dictionary<(bool, int), Stats>();
             foreach (var batching in new[] { false, true })
             {
-                var app = await InferenceHost.BuildAsync(new HostSettings { Repository = folder, Port = 0, GrpcPort = 0, DynamicBatching = batching, Runtime = new() { IntraOpThreads = s.IntraOpThreads } }, logging => { }).ConfigureAwait(false);
+                var app = await InferenceHost.BuildAsync(new HostSettings { Repository = folder, Port = 0, GrpcPort = 0, DynamicBatching = batching, Runtime = s.Runtime }, logging => { }).ConfigureAwait(false);
                 await using (app.ConfigureAwait(false))
                 {
                     await app.StartAsync().ConfigureAwait(false);
@@ -135,30 +152,50 @@ internal static class BenchServeCommand
         }
     }
 
+    /// <summary>The MLP 64-H-H-10 this command serves by default (TorchSharp builds it; kept apart so a run with --model never touches libtorch).</summary>
+    private static OnnxBridge.Onnx.Proto.ModelProto BuildMlp(int hidden)
+    {
+        var input = InputSpec.Float32("input", Dim.Named("batch"), 64);
+        random.manual_seed(0);
+        var net = Net.Sequential().Linear(hidden).ReLU().Linear(hidden).ReLU().Linear(10).Input(input).Build();
+        return OnnxExporter.Export(net, new ExportOptions(input));
+    }
+
+    /// <summary>The model's first input: its name and its row width (float32 [batch, F]).</summary>
+    private static (string Name, int Width) FirstInput(OnnxBridge.Onnx.Proto.ModelProto model)
+    {
+        var input = model.Graph.Input[0];
+        var dims = input.Type?.TensorType?.Shape?.Dim;
+        return input.Type?.TensorType?.ElemType == (int)OnnxBridge.Onnx.Proto.TensorProto.Types.DataType.Float && dims is { Count: 2 } && dims[1].HasDimValue && dims[1].DimValue is > 0 and <= 1 << 20
+            ? (input.Name, (int)dims[1].DimValue)
+            : throw new UsageException($"bench-serve needs a model whose first input is float32 [batch, F]; '{input.Name}' is not");
+    }
+
     private sealed record Stats(int Requests, double Throughput, double P50, double P99, int Failures);
 
     private static void Row(TextWriter output, string mode, int clients, Stats s) =>
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode,-28} {clients,7} {s.Requests,8} {s.Throughput,9:0} {s.P50,9:0} {s.P99,9:0}{(s.Failures > 0 ? $"  ({s.Failures} failed)" : "")}"));
 
     /// <summary>The floor: the same model and row, run in-process through ONNX Runtime's own API, one call after another.</summary>
-    private static Stats Floor(string modelPath, float[] values, int requests, double seconds, int threads)
+    private static Stats Floor(string modelPath, string inputName, float[] values, int requests, double seconds, OnnxRuntimeOptions runtime)
     {
-        using var options = new OnnxBridge.Runtime.Sessions.OnnxRuntimeOptions { IntraOpThreads = threads }.CreateSessionOptions();
+        using var options = runtime.CreateSessionOptions(runtime.Policy == ExecutionProviderPolicy.Cpu ? ExecutionProvider.Cpu : ExecutionProvider.Cuda);
         using var session = new InferenceSession(modelPath, options);
+        var output = session.OutputNames[0];
         using var runOptions = new RunOptions();
         return Sequential(() =>
         {
-            using var tensor = OrtValue.CreateTensorValueFromMemory(values, [1, 64]);
-            using var results = session.Run(runOptions, ["input"], [tensor], ["output"]);
+            using var tensor = OrtValue.CreateTensorValueFromMemory(values, [1, values.Length]);
+            using var results = session.Run(runOptions, [inputName], [tensor], [output]);
             _ = results[0].GetTensorDataAsSpan<float>()[0];
         }, requests, seconds);
     }
 
     /// <summary>The same loop through <see cref="OnnxBridge.Runtime.Sessions.OnnxModelSession"/>, as the host calls it (copies in and out included).</summary>
-    private static Stats Wrapped(string modelPath, float[] values, int requests, double seconds, int threads)
+    private static Stats Wrapped(string modelPath, string inputName, float[] values, int requests, double seconds, OnnxRuntimeOptions runtime)
     {
-        using var session = OnnxBridge.Runtime.Sessions.OnnxModelSession.Open(modelPath, new() { IntraOpThreads = threads });
-        var feed = new[] { new OnnxBridge.Onnx.TestCases.NamedTensor("input", OnnxBridge.Onnx.Tensors.HostTensor.Create<float>(values, 1, 64)) };
+        using var session = OnnxModelSession.Open(modelPath, runtime);
+        var feed = new[] { new OnnxBridge.Onnx.TestCases.NamedTensor(inputName, OnnxBridge.Onnx.Tensors.HostTensor.Create<float>(values, 1, values.Length)) };
         return Sequential(() => session.Run(feed), requests, seconds);
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -144,10 +143,9 @@ public sealed partial class OnnxModelSession : IDisposable
     {
         if (options.Policy == ExecutionProviderPolicy.Cpu) return OpenCpu(create, model, options);
 
-        using var settings = options.CreateSessionOptions();
         try
         {
-            AppendCuda(settings, options);
+            using var settings = options.CreateSessionOptions(ExecutionProvider.Cuda);
             return new OnnxModelSession(create(settings), ExecutionProvider.Cuda,
                 $"CUDAExecutionProvider (device {options.DeviceId}, TF32 {(options.Tf32 ? "on" : "off")})", model) { Options = options };
         }
@@ -172,21 +170,6 @@ public sealed partial class OnnxModelSession : IDisposable
         {
             throw new InferenceException($"ONNX Runtime cannot load {model}: {e.Message.Trim()}", e);
         }
-    }
-
-    private static void AppendCuda(SessionOptions settings, OnnxRuntimeOptions options)
-    {
-        // The environment must exist before CUDA provider options are built, or UpdateOptions
-        // throws "Attempt to use DefaultLogger but none has been registered".
-        _ = OrtEnv.Instance();
-        using var cuda = new OrtCUDAProviderOptions();
-        cuda.UpdateOptions(new Dictionary<string, string>
-        {
-            ["device_id"] = options.DeviceId.ToString(CultureInfo.InvariantCulture),
-            // Parity needs IEEE fp32 matmuls: TF32 alone moves results by ~1e-4.
-            ["use_tf32"] = options.Tf32 ? "1" : "0",
-        });
-        settings.AppendExecutionProvider_CUDA(cuda);
     }
 
     /// <summary>Turns ONNX Runtime's loader error into a short reason that names the missing libraries.</summary>

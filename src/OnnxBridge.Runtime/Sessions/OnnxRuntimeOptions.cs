@@ -71,11 +71,13 @@ public sealed record OnnxRuntimeOptions
     }
 
     /// <summary>
-    /// ONNX Runtime's own session options for these settings, for code that opens an
-    /// <see cref="InferenceSession"/> itself (a benchmark's baseline). Execution providers are not
-    /// added: <see cref="OnnxModelSession"/> does that under <see cref="Policy"/>. The caller disposes them.
+    /// ONNX Runtime's own session options for these settings on <paramref name="provider"/>, for
+    /// code that opens an <see cref="InferenceSession"/> itself (a benchmark's baseline) and for
+    /// <see cref="OnnxModelSession"/>, which decides the provider under <see cref="Policy"/>. With
+    /// CUDA, its provider is appended (device, TF32). The caller disposes them.
     /// </summary>
-    public SessionOptions CreateSessionOptions()
+    /// <exception cref="OnnxRuntimeException">The CUDA provider cannot be loaded.</exception>
+    public SessionOptions CreateSessionOptions(ExecutionProvider provider = ExecutionProvider.Cpu)
     {
         Validate();
         var options = new SessionOptions
@@ -96,7 +98,34 @@ public sealed record OnnxRuntimeOptions
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", Spinning ? "1" : "0");
         options.AddSessionConfigEntry("session.inter_op.allow_spinning", Spinning ? "1" : "0");
         if (OptimizedModelPath is not null) options.OptimizedModelFilePath = OptimizedModelPath;
+        if (provider == ExecutionProvider.Cuda)
+        {
+            try
+            {
+                AppendCuda(options);
+            }
+            catch
+            {
+                options.Dispose();
+                throw;
+            }
+        }
         return options;
+    }
+
+    private void AppendCuda(SessionOptions options)
+    {
+        // The environment must exist before CUDA provider options are built, or UpdateOptions
+        // throws "Attempt to use DefaultLogger but none has been registered".
+        _ = OrtEnv.Instance();
+        using var cuda = new OrtCUDAProviderOptions();
+        cuda.UpdateOptions(new Dictionary<string, string>
+        {
+            ["device_id"] = DeviceId.ToString(CultureInfo.InvariantCulture),
+            // Parity needs IEEE fp32 matmuls: TF32 alone moves results by ~1e-4.
+            ["use_tf32"] = Tf32 ? "1" : "0",
+        });
+        options.AppendExecutionProvider_CUDA(cuda);
     }
 
     private static string OnOff(bool value) => value ? "on" : "off";
