@@ -53,6 +53,7 @@ here=$(pwd)
 if [ -f app/onnxbridge.dll ]; then cli="dotnet app/onnxbridge.dll"; else cli="dotnet $here/artifacts/gpu-check-cli/onnxbridge.dll"; fi
 work=artifacts/gpu-check
 report="$work/report.txt"
+set +e
 (
   status=0
   echo "== OnnxBridge GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ), provider $ep"
@@ -74,3 +75,7 @@ report="$work/report.txt"
   echo "== result: $([ $status -eq 0 ] && echo PASS || echo FAIL)"
   exit $status
 ) 2>&1 | tee "$report"
+status=${PIPESTATUS[0]}
+# On the lent GPU machine only what lands under $OUT comes back.
+if [ -n "${OUT:-}" ] && [ -d "$OUT" ]; then cp "$report" "$OUT/gpu-check-report.txt"; fi
+exit "$status"

@@ -10,6 +10,23 @@ namespace OnnxBridge.Core.Tests;
 public sealed class StateDictTests
 {
     [TestMethod]
+    public void Save_Safetensors_StreamsFromTensorMemory_WithoutAHostCopy()
+    {
+        using var temp = new TempFolder();
+        var net = new Linear(1000, 4000);   // 4,004,000 float32 values: 16 MB
+        StateDicts.Save(net, temp.File("warm-up.safetensors"));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        StateDicts.Save(net, temp.File("big.safetensors"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.IsTrue(allocated < 1 << 20, $"saving 16 MB of weights allocated {allocated} managed bytes: a host copy crept back in");
+        var fresh = new Linear(1000, 4000);
+        StateDicts.Load(fresh, temp.File("big.safetensors"));
+        Assert.IsTrue(fresh.Weight!.equal(net.Weight!).all().item<bool>() && fresh.Bias!.equal(net.Bias!).all().item<bool>(), "the streamed file loads back bit for bit");
+    }
+
+    [TestMethod]
     [DataRow("mlp.safetensors")]
     [DataRow("mlp.pt")]
     [DataRow("mlp.dat")]

@@ -24,10 +24,24 @@ public static class Safetensors
     /// <summary>Writes tensors (in the given order) and optional metadata to <paramref name="path"/> atomically.</summary>
     public static void Write(string path, IReadOnlyList<(string Name, HostTensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        ArgumentNullException.ThrowIfNull(tensors);
+        Write(path, [.. tensors.Select(t => new TensorToWrite(t.Name, t.Tensor.ElementType, t.Tensor.Shape, t.Tensor.Bytes.Length, stream => stream.Write(t.Tensor.Bytes.Span)))], metadata);
+    }
+
+    /// <summary>One tensor to write: its header fields, and the callback that writes exactly <see cref="ByteCount"/> bytes of it.</summary>
+    internal sealed record TensorToWrite(string Name, DataType Type, IReadOnlyList<long> Shape, long ByteCount, Action<Stream> WriteBytes);
+
+    /// <summary>
+    /// Writes tensors whose bytes come from wherever their callbacks read them — straight from a
+    /// TorchSharp tensor's memory when saving a state dict, so no host copy of the weights is made.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A callback wrote another number of bytes than it declared (nothing is left at <paramref name="path"/>).</exception>
+    internal static void Write(string path, IReadOnlyList<TensorToWrite> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, _) in tensors)
+        foreach (var (name, _, _, _, _) in tensors)
         {
             if (name == MetadataKey || !names.Add(name))
                 throw new ArgumentException($"tensor name '{name}' is duplicated or reserved", nameof(tensors));
@@ -44,16 +58,16 @@ public static class Safetensors
                 json.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, tensor) in tensors)
+            foreach (var tensor in tensors)
             {
-                json.WriteStartObject(name);
-                json.WriteString("dtype", DTypeName(tensor.ElementType));
+                json.WriteStartObject(tensor.Name);
+                json.WriteString("dtype", DTypeName(tensor.Type));
                 json.WriteStartArray("shape");
                 foreach (var d in tensor.Shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                offset += tensor.Bytes.Length;
+                offset += tensor.ByteCount;
                 json.WriteNumberValue(offset);
                 json.WriteEndArray();
                 json.WriteEndObject();
@@ -70,7 +84,13 @@ public static class Safetensors
             stream.Write(length);
             header.Position = 0;
             header.CopyTo(stream);
-            foreach (var (_, tensor) in tensors) stream.Write(tensor.Bytes.Span);
+            foreach (var tensor in tensors)
+            {
+                var start = stream.Position;
+                tensor.WriteBytes(stream);
+                if (stream.Position - start != tensor.ByteCount)
+                    throw new InvalidOperationException($"tensor '{tensor.Name}' declared {tensor.ByteCount} bytes but wrote {stream.Position - start}");
+            }
         });
     }
 

@@ -41,8 +41,13 @@ public static class StateDicts
         if (block.UnbuiltBlockPaths().FirstOrDefault() is { } unbuilt)
             throw new InvalidOperationException($"block '{(unbuilt.Length == 0 ? "<root>" : unbuilt)}' has deferred parameters that are not materialized yet; run a forward or Build(input) before saving");
 
-        // Keys of one tied tensor share one HostTensor, which each format stores once where it can.
         var state = block.state_dict();
+        if (resolved == TensorFileFormat.Safetensors)
+        {
+            SaveSafetensors(block, path, state);
+            return;
+        }
+        // Keys of one tied tensor share one HostTensor, which each format stores once where it can.
         var hostOf = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
         var entries = new List<(string Key, HostTensor Tensor)>();
         foreach (var (key, canonical) in TieGroups(block))
@@ -51,6 +56,40 @@ public static class StateDicts
             entries.Add((key, hostOf[canonical]));
         }
         Write(path, entries, resolved);
+    }
+
+    /// <summary>
+    /// The safetensors save, streamed from each tensor's own memory (a contiguous CPU copy only for a
+    /// tensor that is not one already): no host copy of the weights. Tied keys are stored once, with
+    /// the alias in the metadata, as <see cref="Write"/> does.
+    /// </summary>
+    private static void SaveSafetensors(Block block, string path, IDictionary<string, Tensor> state)
+    {
+        var stored = new List<Safetensors.TensorToWrite>();
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, canonical) in TieGroups(block))
+        {
+            if (key != canonical)
+            {
+                aliases[key] = canonical;
+                continue;
+            }
+            var tensor = state[key];
+            stored.Add(new(key, DTypes.ToOnnx(tensor.dtype), tensor.shape, tensor.NumberOfElements * tensor.ElementSize, stream =>
+            {
+                using var scope = NewDisposeScope();
+                var cpu = tensor.detach().cpu().contiguous();
+                stream.Write(cpu.bytes);
+            }));
+        }
+        Safetensors.Write(path, stored, SafetensorsMetadata(aliases));
+    }
+
+    private static Dictionary<string, string> SafetensorsMetadata(Dictionary<string, string> aliases)
+    {
+        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "OnnxBridge" };
+        if (aliases.Count > 0) metadata[TiedKeysMetadata] = JsonSerializer.Serialize(aliases);
+        return metadata;
     }
 
     /// <summary>
@@ -80,9 +119,7 @@ public static class StateDicts
                     if (firstKey.TryGetValue(tensor, out var target)) aliases[key] = target;
                     else { firstKey[tensor] = key; stored.Add((key, tensor)); }
                 }
-                var metadata = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "OnnxBridge" };
-                if (aliases.Count > 0) metadata[TiedKeysMetadata] = JsonSerializer.Serialize(aliases);
-                Safetensors.Write(path, stored, metadata);
+                Safetensors.Write(path, stored, SafetensorsMetadata(aliases));
                 break;
         }
     }
