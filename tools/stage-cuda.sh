@@ -47,7 +47,8 @@ tar -C "$app" -cf "$stage/app.tar" \
   --exclude='libtorch*' --exclude='libc10*' --exclude='libLibTorchSharp*' --exclude='libgomp*' \
   --exclude='libshm*' --exclude='libjitbackend*' --exclude='libnnapi*' --exclude='libaoti*' --exclude='libbackend_with*' \
   --exclude='libonnxruntime_providers_cuda.so' --exclude='libonnxruntime_providers_tensorrt.so' \
-  --exclude='runtimes/win*' --exclude='runtimes/osx*' --exclude='runtimes/linux-arm*' --exclude='runtimes/linux-musl*' .
+  --exclude='runtimes/win*' --exclude='runtimes/osx*' --exclude='runtimes/linux-arm*' --exclude='runtimes/linux-musl*' \
+  --exclude='runtimes/linux-loongarch64*' --exclude='runtimes/linux-x86*' --exclude='*.pdb' --exclude='*.xml' .
 echo "${ortso#"$app"/}" > "$stage/ortdir"
 files=(rt.tar app.tar ortdir)
 if [ $# -gt 0 ]; then tar -cf "$stage/extra.tar" "$@"; files+=(extra.tar); fi
