@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Google.Protobuf;
-using OnnxBridge.Core.Builder;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Runtime.Parity;
@@ -43,8 +42,7 @@ internal static class BenchCommand
         set_num_threads(threads);
         random.manual_seed(0);
         output.WriteLine($"ONNX Runtime: {runtime}");
-        var mlpInput = InputSpec.Float32("input", Dim.Named("batch"), 784);
-        Measure("MLP 784-1024-1024-10", Net.Sequential().Input(mlpInput).Linear(1024).ReLU().Linear(1024).ReLU().Linear(10).Build(), mlpInput, batches, threads, seconds, runtime, output);
+        Measure("MLP 784-1024-1024-10", BenchNetworks.Mlp784(), BenchNetworks.Mlp784Input, batches, threads, seconds, runtime, output);
         var imageInput = InputSpec.Float32("input", Dim.Named("batch"), 64);
         Measure("ResNet CNN (8x8, stem + 2 basic blocks of 16 channels, global pooling)", BenchNetworks.ResNet(), imageInput, batches, threads, seconds, runtime, output);
         return OnnxBridgeCli.Success;

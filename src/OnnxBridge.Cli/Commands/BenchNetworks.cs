@@ -7,6 +7,16 @@ namespace OnnxBridge.Cli.Commands;
 /// <summary>Networks the benchmarks share, built with OnnxBridge.</summary>
 internal static class BenchNetworks
 {
+    /// <summary>The MLP 784-1024-1024-10 every benchmark measures (GUIDE §3's anchor figures are for it).</summary>
+    public static Sequential Mlp784() =>
+        Net.Sequential().Input(Mlp784Input).Linear(1024).ReLU().Linear(1024).ReLU().Linear(10).Build();
+
+    /// <summary>Its input: float32 [batch, 784].</summary>
+    public static InputSpec Mlp784Input { get; } = InputSpec.Float32("input", Dim.Named("batch"), 784);
+
+    /// <summary>Floating-point operations of one forward of <see cref="Mlp784"/> on <paramref name="batch"/> rows (2 per multiply-add).</summary>
+    public static double Mlp784Flops(long batch) => 2.0 * batch * (784 * 1024 + 1024 * 1024 + 1024 * 10);
+
     /// <summary>
     /// A small ResNet over flat 64-pixel rows (8×8 images): a 3×3 stem with BatchNorm, two basic
     /// blocks of 16 channels, global average pooling, Linear to 10 classes.
