@@ -8,8 +8,9 @@ namespace OnnxBridge.Runtime.Sessions;
 /// the library (<see cref="OnnxModelSession.Open(string, OnnxRuntimeOptions?, Action{string}?)"/>),
 /// <c>verify</c>, <c>serve</c> and <c>bench</c>. The defaults are ONNX Runtime's own except where a
 /// measurement said otherwise (docs/benchmarks.md, "ONNX Runtime settings"): sequential execution
-/// (the parallel mode made batch 1 ~70× slower here), spinning threads (turning spinning off cost
-/// ~10 % at batch 1), all graph optimizations, memory patterns and the CPU arena on, TF32 off.
+/// (the parallel mode was 1.7–4.5× slower on our networks), spinning threads (spinning off was
+/// 1.2–1.5× slower at small batches), all graph optimizations, memory patterns and the CPU arena
+/// on, TF32 off.
 /// </summary>
 public sealed record OnnxRuntimeOptions
 {
