@@ -14,7 +14,8 @@
 # The GPU machine needs an NVIDIA GPU with CUDA 13 and cuDNN 9, and nothing else: staging brings
 # .NET, the CLI and ONNX Runtime's CUDA provider. The run takes about 5 minutes (staging ~30 s).
 # Pass/fail: parity with TF32 off must hold at float32's tolerance (1e-5 + 1e-5·|ref|); TF32 on and
-# every timing are reported, not judged. The run's output goes to gpu-check/report.txt too.
+# every timing are reported, not judged. The output also goes to artifacts/gpu-check/report.txt, and
+# to $OUT/gpu-check-report.txt where the device runner sets $OUT (only $OUT comes back from there).
 set -euo pipefail
 mode=${1:?usage: tools/gpu-check.sh prepare | run [cpu]}
 
