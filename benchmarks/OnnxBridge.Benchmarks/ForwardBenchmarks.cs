@@ -1,10 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
-using Microsoft.ML.OnnxRuntime;
 using OnnxBridge.Cli.Commands;
 using OnnxBridge.Core.Export;
 using OnnxBridge.Core.Values;
-using OnnxBridge.Onnx.Tensors;
 using OnnxBridge.Onnx.TestCases;
 using OnnxBridge.Runtime.Sessions;
 using static TorchSharp.torch;
@@ -13,20 +11,15 @@ namespace OnnxBridge.Benchmarks;
 
 /// <summary>
 /// One forward of the MLP 784-1024-1024-10: TorchSharp eager (the baseline) against ONNX Runtime
-/// raw (its own API over the caller's array), through <see cref="OnnxModelSession.Run"/> and bound
-/// (<see cref="BoundRun"/>) — the four columns of <c>onnxbridge bench</c>, with statistics.
+/// raw, through <see cref="OnnxModelSession.Run"/> and bound — the four columns of
+/// <c>onnxbridge bench</c>, through the same <see cref="OrtTimings"/> calls, with statistics.
 /// </summary>
 public class ForwardBenchmarks
 {
     private Core.Blocks.Block _net = null!;
     private Tensor _x = null!;
     private OnnxModelSession _session = null!;
-    private InferenceSession _raw = null!;
-    private RunOptions _runOptions = null!;
-    private BoundRun _bound = null!;
-    private HostTensor _host = null!;
-    private NamedTensor[] _feed = null!;
-    private float[] _values = null!;
+    private OrtTimings _ort = null!;
 
     [Params(1, 64, 1024)]
     public int Batch { get; set; }
@@ -39,24 +32,16 @@ public class ForwardBenchmarks
         _net = BenchNetworks.Mlp784();
         _net.eval();
         var model = OnnxExporter.Export(_net, new ExportOptions(BenchNetworks.Mlp784Input)).ToByteArray();
-        var options = new OnnxRuntimeOptions { IntraOpThreads = Settings.Threads };
-        _session = OnnxModelSession.Open(model, options);
-        using var sessionOptions = options.CreateSessionOptions();
-        _raw = new InferenceSession(model, sessionOptions);
-        _runOptions = new RunOptions();
+        _session = OnnxModelSession.Open(model, new OnnxRuntimeOptions { IntraOpThreads = Settings.Threads });
+        _ort = new OrtTimings(model, _session);
         _x = randn(Batch, 784);
-        _host = TensorConvert.ToHost(_x);
-        _values = _host.ToArray<float>();
-        _feed = [new NamedTensor("input", _host)];
-        _bound = _session.Bind(_feed);
+        _ort.Use(TensorConvert.ToHost(_x));
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _bound.Dispose();
-        _runOptions.Dispose();
-        _raw.Dispose();
+        _ort.Dispose();
         _session.Dispose();
         _x.Dispose();
     }
@@ -70,21 +55,11 @@ public class ForwardBenchmarks
     }
 
     [Benchmark(Description = "ORT raw")]
-    public float OrtRaw()
-    {
-        using var value = OrtValue.CreateTensorValueFromMemory(_values, [Batch, 784]);
-        using var results = _raw.Run(_runOptions, ["input"], [value], ["output"]);
-        return results[0].GetTensorDataAsSpan<float>()[0];
-    }
+    public float OrtRaw() => _ort.Raw();
 
     [Benchmark(Description = "ORT Run (wrapper)")]
-    public IReadOnlyList<NamedTensor> OrtRun() => _session.Run(_feed);
+    public IReadOnlyList<NamedTensor> OrtRun() => _ort.Wrapped();
 
     [Benchmark(Description = "ORT bound")]
-    public byte OrtBound()
-    {
-        _host.Bytes.Span.CopyTo(_bound.Input(0));
-        _bound.Run();
-        return _bound.Output(0)[0];
-    }
+    public byte OrtBound() => _ort.Bound();
 }

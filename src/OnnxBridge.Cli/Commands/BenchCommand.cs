@@ -54,6 +54,7 @@ internal static class BenchCommand
         net.eval();
         var model = OnnxExporter.Export(net, new ExportOptions(spec)).ToByteArray();
         using var session = OnnxModelSession.Open(model, runtime, output.WriteLine);
+        using var timings = new OrtTimings(model, session);
         var features = spec.Shape[1].Size!.Value;
 
         output.WriteLine(string.Create(c, $"{name}, float32, {threads} thread(s), {Environment.ProcessorCount} core(s), {session.ProviderDescription}; median of repeated runs, ms"));
@@ -62,7 +63,8 @@ internal static class BenchCommand
         {
             using var scope = NewDisposeScope();
             var x = randn(batch, features);
-            var ort = OrtTimings.Measure(model, session, TensorConvert.ToHost(x), seconds);
+            timings.Use(TensorConvert.ToHost(x));
+            var ort = timings.Measure(seconds);
             var torchMs = Timing.MedianMilliseconds(() =>
             {
                 using var s = NewDisposeScope();

@@ -37,6 +37,7 @@ internal static class BenchOrtCommand
         var folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
         var model = Google.Protobuf.MessageExtensions.ToByteArray(Onnx.OnnxFiles.WithInlineData(Onnx.OnnxFiles.ReadModel(modelPath), folder));
         using var session = OnnxModelSession.Open(model, runtime, output.WriteLine);
+        using var timings = new OrtTimings(model, session);
         var input = session.Inputs[0];
         if (input.ElementType != DataType.Float || input.Shape.Count < 1 || input.Shape.Skip(1).Any(d => d < 0))
             throw new UsageException($"bench-ort needs a first input of float32 [batch, fixed sizes...]; '{input.Name}' is {input}");
@@ -49,7 +50,8 @@ internal static class BenchOrtCommand
             long[] shape = [batch, .. input.Shape.Skip(1)];
             var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
             for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-            var t = OrtTimings.Measure(model, session, HostTensor.Create(values, shape), seconds);
+            timings.Use(HostTensor.Create(values, shape));
+            var t = timings.Measure(seconds);
             var device = t.DeviceMs is { } ms ? ms.ToString("0.000", c) : "-";
             var deviceRatio = t.DeviceMs is { } d ? (d / t.RawMs).ToString("0.00", c) : "-";
             output.WriteLine(string.Create(c, $"{batch,6} {t.RawMs,9:0.000} {t.RunMs,9:0.000} {t.BoundMs,10:0.000} {device,17} {t.RunMs / t.RawMs,8:0.00} {t.BoundMs / t.RawMs,10:0.00} {deviceRatio,11}"));
