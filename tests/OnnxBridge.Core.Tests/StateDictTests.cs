@@ -1,5 +1,7 @@
+using OnnxBridge.Core.Builder;
 using OnnxBridge.Core.Layers;
 using OnnxBridge.Core.Serialization;
+using OnnxBridge.Core.Values;
 using OnnxBridge.Tests.Shared;
 using static TorchSharp.torch;
 
@@ -24,6 +26,51 @@ public sealed class StateDictTests
         var fresh = new Linear(1000, 4000);
         StateDicts.Load(fresh, temp.File("big.safetensors"));
         Assert.IsTrue(fresh.Weight!.equal(net.Weight!).all().item<bool>() && fresh.Bias!.equal(net.Bias!).all().item<bool>(), "the streamed file loads back bit for bit");
+    }
+
+    /// <summary>
+    /// Reads a safetensors file as its format defines it (8-byte header length, JSON header, raw
+    /// little-endian data; Debian ships no safetensors package) and strict-loads it into PyTorch's
+    /// own Sequential(Linear, BatchNorm1d, ReLU, Linear) in eval mode, then runs it on data.pt's x.
+    /// </summary>
+    private const string SafetensorsInPyTorch = """
+        import json, struct, sys, torch
+        raw = open(sys.argv[1], "rb").read()
+        (n,) = struct.unpack("<Q", raw[:8])
+        header = json.loads(raw[8:8 + n])
+        meta = header.pop("__metadata__", {})
+        types = {"F32": torch.float32, "I64": torch.int64}
+        state = {}
+        for key, e in header.items():
+            a, b = e["data_offsets"]
+            state[key] = torch.frombuffer(bytearray(raw[8 + n + a:8 + n + b]), dtype=types[e["dtype"]]).reshape(e["shape"])
+        net = torch.nn.Sequential(torch.nn.Linear(20, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+        net.load_state_dict(state, strict=True)
+        net.eval()
+        data = torch.load(sys.argv[2])
+        print(json.dumps({"keys": list(header.keys()), "dtypes": {k: e["dtype"] for k, e in header.items()},
+                          "format": meta.get("format"), "max_diff": (net(data["x"]) - data["y"]).abs().max().item()}))
+        """;
+
+    [TestMethod]
+    public void Save_Safetensors_Streamed_StrictLoadsInPyTorch_WithPyTorchsKeysAndOutputs()
+    {
+        using var temp = new TempFolder();
+        random.manual_seed(31);
+        var net = Net.Sequential().Linear(20, 8).BatchNorm1d(8).ReLU().Linear(8, 3).Build();
+        using (var train = randn(16, 20)) net.forward(train);   // running statistics that differ from the initial ones
+        net.eval();
+        using var x = randn(5, 20);
+        using var y = net.forward(x);
+        StateDicts.Save(net, temp.File("net.safetensors"));
+        StateDicts.Write(temp.File("data.pt"), [("x", TensorConvert.ToHost(x)), ("y", TensorConvert.ToHost(y))]);
+
+        using var report = System.Text.Json.JsonDocument.Parse(PythonTorch.Run(SafetensorsInPyTorch, temp.File("net.safetensors"), temp.File("data.pt")));
+
+        CollectionAssert.AreEqual(net.state_dict().Keys.ToArray(), report.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetString()).ToArray());
+        Assert.AreEqual("I64", report.RootElement.GetProperty("dtypes").GetProperty("1.num_batches_tracked").GetString());
+        Assert.AreEqual("pt", report.RootElement.GetProperty("format").GetString());
+        Assert.IsTrue(report.RootElement.GetProperty("max_diff").GetDouble() <= 1e-5, report.RootElement.ToString());
     }
 
     [TestMethod]
