@@ -98,12 +98,46 @@ public static class Safetensors
     /// <exception cref="SafetensorsException">The file is malformed; the message names the file and the problem.</exception>
     public static (IReadOnlyList<(string Name, HostTensor Tensor)> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path)
     {
+        using var file = OpenRead(path);
+        var layout = ReadLayout(file, path);
+        var tensors = new List<(string, HostTensor)>(layout.Entries.Count);
+        foreach (var entry in layout.Entries)
+        {
+            if (entry.End - entry.Begin > Array.MaxLength)
+                throw Bad(path, $"tensor '{entry.Name}' has {entry.End - entry.Begin} bytes; host tensors over {Array.MaxLength} bytes are not supported");
+            var bytes = new byte[entry.End - entry.Begin];
+            file.Position = layout.BufferStart + entry.Begin;
+            file.ReadExactly(bytes);
+            tensors.Add((entry.Name, HostTensor.Wrap(entry.Type, entry.Shape, bytes)));
+        }
+        return (tensors, layout.Metadata);
+    }
+
+    /// <summary>Opens a file for <see cref="ReadLayout"/>, unbuffered: tensor reads go straight into their destination.</summary>
+    internal static FileStream OpenRead(string path)
+    {
         ArgumentNullException.ThrowIfNull(path);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+    }
+
+    /// <summary>One tensor of a file: its header fields and its bytes' [begin, end) in the data buffer.</summary>
+    internal sealed record Entry(string Name, DataType Type, long[] Shape, long Begin, long End);
+
+    /// <summary>A file's header, checked against the file: its tensors in data-buffer order, covering the buffer with no holes or overlaps.</summary>
+    internal sealed record Layout(IReadOnlyList<Entry> Entries, IReadOnlyDictionary<string, string> Metadata, long BufferStart);
+
+    /// <summary>
+    /// Reads and checks the header without reading any tensor, so that a caller can check the
+    /// tensors' names, dtypes and shapes before it reads their bytes wherever it wants them.
+    /// </summary>
+    /// <exception cref="SafetensorsException">The file is malformed; the message names the file and the problem.</exception>
+    internal static Layout ReadLayout(FileStream file, string path)
+    {
         var fileLength = file.Length;
         if (fileLength < 8) throw Bad(path, $"the file has {fileLength} bytes, fewer than the 8-byte header length");
 
         Span<byte> prefix = stackalloc byte[8];
+        file.Position = 0;
         file.ReadExactly(prefix);
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeaderBytes) throw Bad(path, $"header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit");
@@ -116,8 +150,8 @@ public static class Safetensors
         var bufferStart = 8 + (long)headerLength;
         var bufferLength = fileLength - bufferStart;
         long expectedBegin = 0;
-        var tensors = new List<(string, HostTensor)>(entries.Count);
-        foreach (var entry in entries.OrderBy(e => e.Begin))
+        var ordered = entries.OrderBy(e => e.Begin).ToList();
+        foreach (var entry in ordered)
         {
             if (entry.Begin != expectedBegin)
                 throw Bad(path, entry.Begin < expectedBegin
@@ -125,20 +159,13 @@ public static class Safetensors
                     : $"a hole of {entry.Begin - expectedBegin} bytes precedes tensor '{entry.Name}'");
             if (entry.End > bufferLength)
                 throw Bad(path, $"tensor '{entry.Name}' ends at {entry.End}, past the data buffer ({bufferLength} bytes)");
-            if (entry.End - entry.Begin > Array.MaxLength)
-                throw Bad(path, $"tensor '{entry.Name}' has {entry.End - entry.Begin} bytes; tensors over {Array.MaxLength} bytes are not supported");
-            var bytes = new byte[entry.End - entry.Begin];
-            file.Position = bufferStart + entry.Begin;
-            file.ReadExactly(bytes);
-            tensors.Add((entry.Name, HostTensor.Wrap(entry.Type, entry.Shape, bytes)));
             expectedBegin = entry.End;
         }
         if (expectedBegin != bufferLength)
             throw Bad(path, $"{bufferLength - expectedBegin} bytes after the last tensor are not described by the header");
-        return (tensors, metadata);
+        return new Layout(ordered, metadata, bufferStart);
     }
 
-    private sealed record Entry(string Name, DataType Type, long[] Shape, long Begin, long End);
 
     private static List<Entry> ParseHeader(string path, byte[] header, out IReadOnlyDictionary<string, string> metadata)
     {
@@ -260,6 +287,6 @@ public static class Safetensors
         _ => null,
     };
 
-    private static SafetensorsException Bad(string path, string problem, Exception? inner = null) =>
+    internal static SafetensorsException Bad(string path, string problem, Exception? inner = null) =>
         inner is null ? new($"'{path}' is not a valid safetensors file: {problem}") : new($"'{path}' is not a valid safetensors file: {problem}", inner);
 }

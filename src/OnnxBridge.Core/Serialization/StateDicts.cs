@@ -15,7 +15,7 @@ namespace OnnxBridge.Core.Serialization;
 /// file, as PyTorch's lazy modules do. Tied parameters (one tensor under several keys) are stored
 /// once; the other keys are recorded as aliases and restored through the block's own tying.
 /// </summary>
-public static class StateDicts
+public static partial class StateDicts
 {
     /// <summary>Safetensors metadata key: a JSON object mapping each alias key to the stored key of the same tensor.</summary>
     public const string TiedKeysMetadata = "onnxbridge.tied";
@@ -151,71 +151,6 @@ public static class StateDicts
         return [.. (model.Graph?.Initializer ?? []).Select(i => (i.Name, HostTensor.FromProto(i, folder)))];
     }
 
-    /// <summary>
-    /// Loads the weights of an ONNX model into <paramref name="block"/> (export → load → identical
-    /// outputs). Keys the graph does not use are missing from it, so this is usually non-strict
-    /// for blocks with unused parameters. Non-persistent buffers (constants kept out of the state
-    /// dict, such as d2l's <c>rand_weight</c>) are exported, so they are restored too.
-    /// </summary>
-    public static LoadResult LoadFromOnnx(Block block, string modelPath, bool strict = true)
-    {
-        ArgumentNullException.ThrowIfNull(block);
-        return Load(block, ReadOnnxInitializers(modelPath), $"ONNX model '{modelPath}'", strict, includeNonPersistentBuffers: true);
-    }
-
-    /// <summary>Loads a state dict file (format from the extension unless given) into <paramref name="block"/>.</summary>
-    /// <param name="strict">When true (the default) any missing or unexpected key is an error; otherwise they are returned.</param>
-    /// <exception cref="StateDictException">Keys, shapes or dtypes do not fit; the block is unchanged.</exception>
-    /// <exception cref="SafetensorsException">A safetensors file is malformed.</exception>
-    /// <exception cref="PyTorchFileException">A PyTorch file is malformed or holds more than tensors.</exception>
-    /// <exception cref="TorchSharpDatException">A TorchSharp .dat file is malformed or truncated.</exception>
-    public static LoadResult Load(Block block, string path, bool strict = true, TensorFileFormat? format = null)
-    {
-        ArgumentNullException.ThrowIfNull(block);
-        return Load(block, Read(path, format), $"'{path}'", strict);
-    }
-
-    /// <summary>
-    /// Plans the parameters of deferred blocks from the loaded shapes and adds their keys to
-    /// <paramref name="expected"/>. A shared block appears under each of its paths: it plans from the
-    /// first, and the keys under its other paths are returned as aliases of those.
-    /// </summary>
-    private static (List<(Block Block, IReadOnlyDictionary<string, long[]> Plan)> Plans, Dictionary<string, string> Aliases) PlanDeferredBlocks(
-        Block block, Dictionary<string, HostTensor> loaded, Dictionary<string, (long[] Shape, ScalarType Type)> expected, List<string> problems)
-    {
-        var pathsOf = new Dictionary<Block, List<string>>(ReferenceEqualityComparer.Instance);
-        foreach (var (path, module) in block.named_modules().Prepend(("", block)))
-        {
-            if (module is not Block { HasPendingParameters: true } deferred) continue;
-            if (!pathsOf.TryGetValue(deferred, out var paths)) pathsOf[deferred] = paths = [];
-            paths.Add(path);
-        }
-        var plans = new List<(Block, IReadOnlyDictionary<string, long[]>)>();
-        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (deferred, paths) in pathsOf)
-        {
-            var prefix = Prefix(paths[0]);
-            var (plan, error) = deferred.PlanMaterialization(local => loaded.TryGetValue(prefix + local, out var t) ? t.Shape : null);
-            if (plan is null)
-            {
-                problems.Add($"block '{(paths[0].Length == 0 ? "<root>" : paths[0])}': {error}");
-                continue;
-            }
-            plans.Add((deferred, plan));
-            foreach (var (local, shape) in plan)
-            {
-                foreach (var path in paths)
-                {
-                    expected[Prefix(path) + local] = (shape, deferred.DeferredType);
-                    aliases[Prefix(path) + local] = prefix + local;
-                }
-            }
-        }
-        return (plans, aliases);
-    }
-
-    private static string Prefix(string path) => path.Length == 0 ? "" : path + ".";
-
     /// <summary>Each state-dict key with the first key holding the same tensor object (itself when not tied).</summary>
     private static Dictionary<string, string> TieGroups(Block block)
     {
@@ -229,7 +164,7 @@ public static class StateDicts
         return result;
     }
 
-    private static IReadOnlyList<(string Key, HostTensor Tensor)> WithAliases(string path, IReadOnlyList<(string Name, HostTensor Tensor)> tensors, IReadOnlyDictionary<string, string> metadata)
+    private static IReadOnlyList<(string Key, T Tensor)> WithAliases<T>(string path, IReadOnlyList<(string Name, T Tensor)> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         if (!metadata.TryGetValue(TiedKeysMetadata, out var json)) return tensors;
         Dictionary<string, string>? aliases;
@@ -250,63 +185,5 @@ public static class StateDicts
             result.Add((alias, tensor));
         }
         return result;
-    }
-
-    /// <summary>Loads host tensors keyed by state-dict key into <paramref name="block"/>.</summary>
-    public static LoadResult Load(Block block, IReadOnlyList<(string Key, HostTensor Tensor)> state, string source, bool strict = true) =>
-        Load(block, state, source, strict, includeNonPersistentBuffers: false);
-
-    private static LoadResult Load(Block block, IReadOnlyList<(string Key, HostTensor Tensor)> state, string source, bool strict, bool includeNonPersistentBuffers)
-    {
-        ArgumentNullException.ThrowIfNull(block);
-        ArgumentNullException.ThrowIfNull(state);
-        var loaded = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
-        foreach (var (key, tensor) in state) loaded[key] = tensor;
-
-        // 1. What the block will hold: current entries plus those deferred blocks plan from the file.
-        var expected = new Dictionary<string, (long[] Shape, ScalarType Type)>(StringComparer.Ordinal);
-        foreach (var (key, tensor) in block.state_dict()) expected[key] = (tensor.shape, tensor.dtype);
-        if (includeNonPersistentBuffers)
-        {
-            foreach (var (key, buffer) in block.NamedBuffers(includeNonPersistent: true)) expected.TryAdd(key, (buffer.shape, buffer.dtype));
-        }
-        var mismatched = new List<string>();
-        var (plans, plannedAliases) = PlanDeferredBlocks(block, loaded, expected, mismatched);
-
-        // 2. Compare, collecting every problem. Keys of one tied tensor stand in for each other.
-        var groups = TieGroups(block);
-        foreach (var (alias, canonical) in plannedAliases) groups[alias] = canonical;
-        foreach (var (alias, canonical) in groups)
-        {
-            if (!loaded.ContainsKey(alias) && loaded.TryGetValue(canonical, out var t)) loaded[alias] = t;
-        }
-        foreach (var (alias, canonical) in groups)
-        {
-            if (!loaded.ContainsKey(canonical) && loaded.TryGetValue(alias, out var t)) loaded[canonical] = t;
-        }
-        var missing = expected.Keys.Where(k => !loaded.ContainsKey(k)).ToList();
-        var unexpected = loaded.Keys.Where(k => !expected.ContainsKey(k)).ToList();
-        foreach (var (key, (shape, type)) in expected)
-        {
-            if (!loaded.TryGetValue(key, out var tensor)) continue;
-            if (!shape.SequenceEqual(tensor.Shape))
-                mismatched.Add($"'{key}': expected shape {HostTensor.FormatShape(shape)}, found {HostTensor.FormatShape(tensor.Shape)}");
-            else if (DTypes.ToOnnx(type) != tensor.ElementType)
-                mismatched.Add($"'{key}': expected dtype {ElementTypes.Name(DTypes.ToOnnx(type))}, found {ElementTypes.Name(tensor.ElementType)}");
-        }
-        if (mismatched.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
-            throw new StateDictException(source, missing, unexpected, mismatched);
-
-        // 3. Commit: nothing below can fail on account of the file.
-        foreach (var (deferred, plan) in plans) deferred.MaterializeFromPlan(plan);
-        using (no_grad())
-        {
-            foreach (var (key, target) in block.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(block.NamedBuffers(includeNonPersistentBuffers)))
-            {
-                if (!loaded.TryGetValue(key, out var fromFile)) continue;
-                TensorConvert.CopyInto(fromFile, target);
-            }
-        }
-        return new LoadResult(missing, unexpected);
     }
 }
