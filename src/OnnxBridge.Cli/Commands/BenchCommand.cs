@@ -43,8 +43,7 @@ internal static class BenchCommand
         random.manual_seed(0);
         output.WriteLine($"ONNX Runtime: {runtime}");
         Measure("MLP 784-1024-1024-10", BenchNetworks.Mlp784(), BenchNetworks.Mlp784Input, batches, threads, seconds, runtime, output);
-        var imageInput = InputSpec.Float32("input", Dim.Named("batch"), 64);
-        Measure("ResNet CNN (8x8, stem + 2 basic blocks of 16 channels, global pooling)", BenchNetworks.ResNet(), imageInput, batches, threads, seconds, runtime, output);
+        Measure("ResNet CNN (8x8, stem + 2 basic blocks of 16 channels, global pooling)", BenchNetworks.ResNet(), BenchNetworks.ResNetInput, batches, threads, seconds, runtime, output);
         return OnnxBridgeCli.Success;
     }
 

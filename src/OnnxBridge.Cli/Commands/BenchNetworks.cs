@@ -25,6 +25,9 @@ internal static class BenchNetworks
         Net.Sequential().Unflatten(1, 8, 8).Add(new Core.Layers.Conv2d(1, 16, [3], padding: [1], bias: false)).BatchNorm2d(16).ReLU()
             .Add(new ResidualBlock(16)).Add(new ResidualBlock(16)).AdaptiveAvgPool2d(1).Flatten().Linear(16, 10).Build();
 
+    /// <summary>Its input: float32 [batch, 64], a flat 8×8 image per row.</summary>
+    public static InputSpec ResNetInput { get; } = InputSpec.Float32("input", Dim.Named("batch"), 64);
+
     /// <summary>ResNet's basic block (same channels, stride 1) as an OnnxBridge block.</summary>
     private sealed class ResidualBlock : Block
     {

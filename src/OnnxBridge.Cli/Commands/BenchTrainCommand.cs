@@ -48,7 +48,8 @@ internal static class BenchTrainCommand
         return OnnxBridgeCli.Success;
     }
 
-    private static IEnumerable<(string Name, int Batch, int Features, Block Ours, nn.Module<Tensor, Tensor> Plain)> Cases()
+    /// <summary>The networks compared, each built twice with the same architecture (the BenchmarkDotNet suite measures the same ones).</summary>
+    internal static IEnumerable<(string Name, int Batch, int Features, Block Ours, nn.Module<Tensor, Tensor> Plain)> Cases()
     {
         random.manual_seed(0);
         var small = InputSpec.Float32("x", Dim.Named("batch"), 64);
@@ -91,7 +92,7 @@ internal static class BenchTrainCommand
     }
 
     /// <summary>Both networks start from the same weights (parameters and buffers), so they do the same arithmetic.</summary>
-    private static void CopyWeights(Block ours, nn.Module<Tensor, Tensor> plain)
+    internal static void CopyWeights(Block ours, nn.Module<Tensor, Tensor> plain)
     {
         var source = ours.state_dict();
         using var noGrad = no_grad();
@@ -141,7 +142,8 @@ internal static class BenchTrainCommand
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
     }
 
-    private static void Step(nn.Module<Tensor, Tensor> net, optim.Optimizer optimizer, Tensor x, Tensor y)
+    /// <summary>One SGD step: forward, cross-entropy, backward, step, in a dispose scope.</summary>
+    internal static void Step(nn.Module<Tensor, Tensor> net, optim.Optimizer optimizer, Tensor x, Tensor y)
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
