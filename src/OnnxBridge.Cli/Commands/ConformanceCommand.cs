@@ -26,13 +26,18 @@ internal static class ConformanceCommand
         var ep = CommonOptions.ExecutionProvider(ExecutionProviderPolicy.Cpu);
         var models = new Option<string?>("--write-models") { Description = "a folder to write each rebuilt case's opset-17 export into (CASE.onnx), to inspect or check" };
         var all = new Option<bool>("--all") { Description = "one line per case, not only the misses" };
+        var import = new Option<bool>("--import")
+        {
+            Description = "instead: import every case of node/, pytorch-converted/ and pytorch-operator/ with OnnxImporter, run it eagerly and " +
+                          "re-exported, and print the counts and every miss grouped by reason",
+        };
         var command = new Command("conformance", "Rebuild onnx's PyTorch-exported test cases (pytorch-converted, pytorch-operator) from OnnxBridge blocks with the cases' weights; " +
                                                  "each must reproduce the case's outputs eagerly in TorchSharp and, exported at opsets 13, 17 and 21, under ONNX Runtime " +
                                                  $"(|Δ| ≤ {OnnxSuiteRunner.OnnxTolerance.Absolute:0e+0} + {OnnxSuiteRunner.OnnxTolerance.Relative:0e+0}·|ref|, onnx's tolerance).\n\n" +
                                                  "Exit code 1 when a case the vocabulary covers is not reproduced; the misses docs/conformance.md explains are reported, not failed.\n\n" +
                                                  "Example: onnxbridge conformance --write-models /tmp/rebuilt")
         {
-            data, ep, models, all,
+            data, ep, models, all, import,
         };
         command.SetAction(result =>
         {
@@ -42,6 +47,7 @@ internal static class ConformanceCommand
             var root = result.GetValue(data)!;
             if (!Directory.Exists(root))
                 throw new UsageException($"onnx's test data is not at '{root}' (on Debian: apt install libonnx-testdata, or pass --data DIR)");
+            if (result.GetValue(import)) return RunImport(root, result.GetValue(ep), result.GetValue(all), output);
             var unexplained = 0;
             var summaries = new List<string>();
             foreach (var (folder, cases) in Suites)
@@ -58,5 +64,28 @@ internal static class ConformanceCommand
             return unexplained == 0 ? OnnxBridgeCli.Success : OnnxBridgeCli.CheckFailed;
         });
         return command;
+    }
+
+    /// <summary>The folders of onnx's test data that <c>--import</c> runs, in order.</summary>
+    public static readonly string[] ImportSuites = ["node", PyTorchConvertedCases.Folder, PyTorchOperatorCases.Folder];
+
+    private static int RunImport(string root, ExecutionProviderPolicy provider, bool all, TextWriter output)
+    {
+        var summaries = new List<string>();
+        foreach (var suite in ImportSuites)
+        {
+            var outcomes = ImportSuiteRunner.Run(Path.Combine(root, suite), provider);
+            if (all)
+            {
+                foreach (var o in outcomes) output.WriteLine($"{(o.Reexported ? "ok    " : "miss  ")}{suite}/{o.Name}: {(o.Reason.Length > 0 ? o.Reason + " — " : "")}{o.Detail}");
+            }
+            var misses = outcomes.Where(o => !o.Reexported).GroupBy(o => o.Reason).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+            output.WriteLine($"{suite}: misses by reason ({misses.Sum(g => g.Count())} cases)");
+            foreach (var group in misses)
+                output.WriteLine($"  {group.Count(),4}  {group.Key}: {string.Join(", ", group.Select(o => o.Name).Take(6))}{(group.Count() > 6 ? ", ..." : "")}");
+            summaries.Add($"{suite}: {outcomes.Count(o => o.Eager)} of {outcomes.Count} import and match eagerly, {outcomes.Count(o => o.Reexported)} re-export and match");
+        }
+        foreach (var line in summaries) output.WriteLine(line);
+        return OnnxBridgeCli.Success;
     }
 }

@@ -60,6 +60,88 @@ public static partial class Ops
     /// <summary>cos x (torch.cos, ONNX Cos).</summary>
     public static Value Cos(Value x) => FloatUnary(x, "Cos", t => t.cos());
 
+    /// <summary>tan x (torch.tan, ONNX Tan).</summary>
+    public static Value Tan(Value x) => FloatUnary(x, "Tan", t => t.tan());
+
+    /// <summary>arcsin x (torch.asin, ONNX Asin).</summary>
+    public static Value Asin(Value x) => FloatUnary(x, "Asin", t => t.asin());
+
+    /// <summary>arccos x (torch.acos, ONNX Acos).</summary>
+    public static Value Acos(Value x) => FloatUnary(x, "Acos", t => t.acos());
+
+    /// <summary>arctan x (torch.atan, ONNX Atan).</summary>
+    public static Value Atan(Value x) => FloatUnary(x, "Atan", t => t.atan());
+
+    /// <summary>sinh x (torch.sinh, ONNX Sinh).</summary>
+    public static Value Sinh(Value x) => FloatUnary(x, "Sinh", t => t.sinh());
+
+    /// <summary>cosh x (torch.cosh, ONNX Cosh).</summary>
+    public static Value Cosh(Value x) => FloatUnary(x, "Cosh", t => t.cosh());
+
+    /// <summary>arsinh x (torch.asinh, ONNX Asinh).</summary>
+    public static Value Asinh(Value x) => FloatUnary(x, "Asinh", t => t.asinh());
+
+    /// <summary>arcosh x (torch.acosh, ONNX Acosh).</summary>
+    public static Value Acosh(Value x) => FloatUnary(x, "Acosh", t => t.acosh());
+
+    /// <summary>artanh x (torch.atanh, ONNX Atanh).</summary>
+    public static Value Atanh(Value x) => FloatUnary(x, "Atanh", t => t.atanh());
+
+    /// <summary>⌊x⌋ (torch.floor, ONNX Floor).</summary>
+    public static Value Floor(Value x) => FloatUnary(x, "Floor", t => t.floor());
+
+    /// <summary>⌈x⌉ (torch.ceil, ONNX Ceil).</summary>
+    public static Value Ceil(Value x) => FloatUnary(x, "Ceil", t => t.ceil());
+
+    /// <summary>x rounded to the nearest integer, halves to even (torch.round, ONNX Round).</summary>
+    public static Value Round(Value x) => FloatUnary(x, "Round", t => t.round());
+
+    /// <summary>−1, 0 or 1 by the sign of x (torch.sign, ONNX Sign).</summary>
+    public static Value Sign(Value x) => Unary(x, "Sign", t => t.sign());
+
+    /// <summary>
+    /// The remainder of a / b: with <paramref name="truncated"/> C's fmod, the sign of a (torch.fmod);
+    /// otherwise the sign of b, as Python's % (torch.remainder; integers only in ONNX). ONNX Mod.
+    /// </summary>
+    public static Value Mod(Value a, Value b, bool truncated)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        if (!truncated && IsFloating(a.ElementType)) throw Refused("Mod", "a floor remainder of floating-point values has no ONNX form (Mod takes fmod=1 for them); use truncated: true", a, b);
+        if (GraphOf(a, b) is not { } graph) return Eager("Mod", () => truncated ? a.Tensor.fmod(b.Tensor) : a.Tensor.remainder(b.Tensor), a, b);
+        var (sa, sb) = (Lift(graph, a), Lift(graph, b));
+        RequireSameType(graph, "Mod", sa, sb);
+        return Value.Symbolic(graph.Node("Mod").Input(sa, sb).Attribute("fmod", truncated ? 1 : 0).Output(sa.ElementType, ShapeInference.Broadcast(graph, "Mod", sa.Shape, sb.Shape)));
+    }
+
+    /// <summary>Whether each element is NaN, a bool value (torch.isnan, ONNX IsNaN).</summary>
+    public static Value IsNaN(Value x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireFloat(x, "IsNaN");
+        if (GraphOf(x) is not { } graph) return Eager("IsNaN", () => x.Tensor.isnan(), x);
+        var sx = Lift(graph, x);
+        return Value.Symbolic(graph.Node("IsNaN").Input(sx).Output(DataType.Bool, sx.Shape));
+    }
+
+    /// <summary>Whether each element is infinite (of the signs asked for), a bool value (torch.isinf, ONNX IsInf).</summary>
+    public static Value IsInf(Value x, bool negative = true, bool positive = true)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireFloat(x, "IsInf");
+        if (GraphOf(x) is not { } graph)
+        {
+            return Eager("IsInf", () => (negative, positive) switch
+            {
+                (true, true) => x.Tensor.isinf(),
+                (true, false) => x.Tensor.isneginf(),
+                (false, true) => x.Tensor.isposinf(),
+                _ => zeros_like(x.Tensor, ScalarType.Bool),
+            }, x);
+        }
+        var sx = Lift(graph, x);
+        return Value.Symbolic(graph.Node("IsInf").Input(sx).Attribute("detect_negative", negative ? 1 : 0).Attribute("detect_positive", positive ? 1 : 0).Output(DataType.Bool, sx.Shape));
+    }
+
     /// <summary>
     /// x limited to [<paramref name="min"/>, <paramref name="max"/>]; either bound may be left out
     /// (torch.clamp, ONNX Clip with bounds as inputs).

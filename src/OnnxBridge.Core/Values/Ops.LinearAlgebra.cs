@@ -1,9 +1,10 @@
 using OnnxBridge.Core.Tracing;
+using OnnxBridge.Onnx.Tensors;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Core.Values;
 
-/// <summary>Matrix products.</summary>
+/// <summary>Matrix products and triangles.</summary>
 public static partial class Ops
 {
     /// <summary>Matrix product with numpy's broadcasting of batch dimensions (torch.matmul, ONNX MatMul).</summary>
@@ -46,5 +47,21 @@ public static partial class Ops
         var transposed = graph.Node("Transpose").Input(sw).Attribute("perm", [1, 0]).Output(sw.ElementType, [inFeatures, outFeatures]);
         var product = graph.Node("MatMul").Input(sx, transposed).Output(sx.ElementType, outShape);
         return bias is null ? Value.Symbolic(product) : Add(Value.Symbolic(product), bias);
+    }
+
+    /// <summary>The lower triangle of the last two dimensions, the rest zero; diagonal <paramref name="k"/> and below (torch.tril, ONNX Trilu).</summary>
+    public static Value Tril(Value x, long k = 0) => Triangle(x, k, upper: false);
+
+    /// <summary>The upper triangle of the last two dimensions, the rest zero; diagonal <paramref name="k"/> and above (torch.triu, ONNX Trilu).</summary>
+    public static Value Triu(Value x, long k = 0) => Triangle(x, k, upper: true);
+
+    private static Value Triangle(Value x, long k, bool upper)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank < 2) throw Refused("Trilu", $"takes a value of rank 2 or more, got {Dim.Format(x.Shape)}", x);
+        if (GraphOf(x) is not { } graph) return Eager("Trilu", () => upper ? x.Tensor.triu(k) : x.Tensor.tril(k), x);
+        if (graph.Opset < 14) throw graph.Error($"Trilu exists from opset 14; export at opset 14 or later (this export is at {graph.Opset})", "Trilu");
+        var sx = Lift(graph, x);
+        return Value.Symbolic(graph.Node("Trilu").Input(sx).Input(graph.Constant(HostTensor.Create([k]))).Attribute("upper", upper ? 1 : 0).Output(sx.ElementType, sx.Shape));
     }
 }

@@ -1,0 +1,140 @@
+using OnnxBridge.Core.Values;
+
+namespace OnnxBridge.Core.Import;
+
+/// <summary>Linear algebra, convolution, pooling, normalization and control flow.</summary>
+internal static partial class OpTranslators
+{
+    private static void AddNetworks(Dictionary<string, Translator> t)
+    {
+        t["MatMul"] = n => One(Ops.MatMul(n.Input(0), n.Input(1)));
+        t["Gemm"] = Gemm;
+        t["Conv"] = Conv;
+        t["ConvTranspose"] = ConvTranspose;
+        t["MaxPool"] = n =>
+        {
+            n.Require(n.OutputsWanted <= 1, "MaxPool's Indices output");
+            var x = n.Input(0);
+            var kernel = n.Ints("kernel_shape") ?? throw n.Error("attribute 'kernel_shape' is required");
+            var dilation = n.Ints("dilations") ?? Ones(kernel.Length);
+            var padding = SymmetricPads(n, x, kernel, StridesOf(n, kernel.Length), dilation);
+            return One(Ops.MaxPool(x, kernel, StridesOf(n, kernel.Length), padding, dilation, n.Int("ceil_mode", 0) != 0));
+        };
+        t["AveragePool"] = n =>
+        {
+            var x = n.Input(0);
+            var kernel = n.Ints("kernel_shape") ?? throw n.Error("attribute 'kernel_shape' is required");
+            n.Require((n.Ints("dilations") ?? Ones(kernel.Length)).All(d => d == 1), "AveragePool with dilations other than 1");
+            var padding = SymmetricPads(n, x, kernel, StridesOf(n, kernel.Length), Ones(kernel.Length));
+            return One(Ops.AvgPool(x, kernel, StridesOf(n, kernel.Length), padding, n.Int("ceil_mode", 0) != 0, n.Int("count_include_pad", 0) != 0));
+        };
+        t["GlobalAveragePool"] = n => One(Ops.Mean(n.Input(0), SpatialDims(n.Input(0)), keepdim: true));
+        t["GlobalMaxPool"] = n => One(Ops.Amax(n.Input(0), SpatialDims(n.Input(0)), keepdim: true));
+        t["BatchNormalization"] = n =>
+        {
+            n.Require(n.Int("training_mode", 0) == 0, "training_mode=1 (an exported graph's BatchNormalization runs with its running statistics)");
+            n.Require(n.Int("spatial", 1) == 1, "spatial=0");
+            n.Require(n.OutputsWanted <= 1, "BatchNormalization's running-statistics outputs");
+            return One(Ops.BatchNormInference(n.Input(0), n.Input(1), n.Input(2), n.Input(3), n.Input(4), n.Float("epsilon", 1e-5)));
+        };
+        t["InstanceNormalization"] = n => One(Ops.InstanceNorm(n.Input(0), n.Input(1), n.Input(2), n.Float("epsilon", 1e-5)));
+        t["LayerNormalization"] = n =>
+        {
+            var x = n.Input(0);
+            var axis = n.Int("axis", -1);
+            if (axis < 0) axis += x.Rank;
+            var normalized = x.Shape.Skip((int)axis).ToList();
+            n.Require(normalized.All(d => d.IsKnown), $"normalizing over symbolic dimensions {Dim.Format(normalized)}");
+            var epsilon = n.Float("epsilon", 1e-5);
+            var y = Ops.LayerNorm(x, [.. normalized.Select(d => d.Size!.Value)], n.Input(1), n.OptionalInput(2), epsilon);
+            if (n.Node.Output.Count == 1) return One(y);
+            // The optional Mean and InvStdDev outputs, over the normalized axes, kept as size 1.
+            long[] axes = [.. Enumerable.Range((int)axis, x.Rank - (int)axis).Select(a => (long)a)];
+            var mean = Ops.Mean(x, axes, keepdim: true);
+            var centered = x - mean;
+            return [y, mean, Ops.Rsqrt(Ops.Mean(centered * centered, axes, keepdim: true) + epsilon)];
+        };
+        t["If"] = n =>
+        {
+            n.Require(n.Node.Output.Count == 1, "If with several outputs");
+            return One(Flow.If(n.Input(0), () => Single(n, n.RunSubgraph(n.Graph("then_branch"))), () => Single(n, n.RunSubgraph(n.Graph("else_branch")))));
+        };
+    }
+
+    private static Value Single(NodeContext n, IReadOnlyList<Value> outputs) =>
+        outputs.Count == 1 ? outputs[0] : throw n.Error($"a branch gives {outputs.Count} outputs, one is supported");
+
+    /// <summary>Y = α·A′·B′ + β·C; the common transB=1, α=β=1 form with a 1-D bias is PyTorch's Linear.</summary>
+    private static IReadOnlyList<Value> Gemm(NodeContext n)
+    {
+        var (a, b, c) = (n.Input(0), n.Input(1), n.OptionalInput(2));
+        var (alpha, beta) = (n.Float("alpha", 1), n.Float("beta", 1));
+        var (transA, transB) = (n.Int("transA", 0) != 0, n.Int("transB", 0) != 0);
+        if (!transA && transB && alpha == 1 && beta == 1 && (c is null || c.Rank == 1)) return One(Ops.Linear(a, b, c));
+        var y = Ops.MatMul(transA ? Ops.Transpose(a, 0, 1) : a, transB ? Ops.Transpose(b, 0, 1) : b);
+        if (alpha != 1) y *= alpha;
+        if (c is not null) y += beta == 1 ? c : c * beta;
+        return One(y);
+    }
+
+    private static IReadOnlyList<Value> Conv(NodeContext n)
+    {
+        var (x, w, bias) = (n.Input(0), n.Input(1), n.OptionalInput(2));
+        var kernel = n.Ints("kernel_shape") ?? [.. w.Shape.Skip(2).Select(d => d.Size ?? throw n.Error("the weight's spatial dimensions must be known"))];
+        var strides = StridesOf(n, kernel.Length);
+        var dilation = n.Ints("dilations") ?? Ones(kernel.Length);
+        var (begin, end) = Pads(n, x, kernel, strides, dilation);
+        return One(Ops.Conv(x, w, bias, strides, begin, end, dilation, n.Int("group", 1)));
+    }
+
+    private static IReadOnlyList<Value> ConvTranspose(NodeContext n)
+    {
+        var (x, w, bias) = (n.Input(0), n.Input(1), n.OptionalInput(2));
+        var spatial = w.Rank - 2;
+        n.Require(n.Attribute("output_shape") is null, "ConvTranspose's output_shape attribute");
+        n.Require(n.String("auto_pad", "NOTSET") is "NOTSET" or "VALID", "ConvTranspose with auto_pad SAME_*");
+        var pads = n.Ints("pads") ?? new long[2 * spatial];
+        n.Require(pads[..spatial].SequenceEqual(pads[spatial..]), $"asymmetric pads [{string.Join(", ", pads)}]");
+        return One(Ops.ConvTranspose(x, w, bias, StridesOf(n, spatial), pads[..spatial], n.Ints("output_padding") ?? new long[spatial],
+            n.Ints("dilations") ?? Ones(spatial), n.Int("group", 1)));
+    }
+
+    private static long[] Ones(int count) => [.. Enumerable.Repeat(1L, count)];
+
+    private static long[] StridesOf(NodeContext n, int spatial) => n.Ints("strides") ?? Ones(spatial);
+
+    private static long[] SpatialDims(Value x) => [.. Enumerable.Range(2, x.Rank - 2).Select(d => (long)d)];
+
+    /// <summary>Begin and end pads from <c>pads</c> or <c>auto_pad</c> (SAME_* from the input's known spatial sizes).</summary>
+    private static (long[] Begin, long[] End) Pads(NodeContext n, Value x, long[] kernel, long[] strides, long[] dilation)
+    {
+        var spatial = kernel.Length;
+        switch (n.String("auto_pad", "NOTSET"))
+        {
+            case "NOTSET":
+                var pads = n.Ints("pads") ?? new long[2 * spatial];
+                return (pads[..spatial], pads[spatial..]);
+            case "VALID":
+                return (new long[spatial], new long[spatial]);
+            case var same and ("SAME_UPPER" or "SAME_LOWER"):
+                var (begin, end) = (new long[spatial], new long[spatial]);
+                for (int i = 0; i < spatial; i++)
+                {
+                    var size = x.Shape[2 + i].Size ?? throw n.Error($"auto_pad={same} needs the input's spatial sizes, dimension {2 + i} is symbolic");
+                    var output = (size + strides[i] - 1) / strides[i];
+                    var total = Math.Max(0, (output - 1) * strides[i] + (kernel[i] - 1) * dilation[i] + 1 - size);
+                    (begin[i], end[i]) = same == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
+                }
+                return (begin, end);
+            case var other:
+                throw n.Error($"auto_pad='{other}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
+        }
+    }
+
+    private static long[] SymmetricPads(NodeContext n, Value x, long[] kernel, long[] strides, long[] dilation)
+    {
+        var (begin, end) = Pads(n, x, kernel, strides, dilation);
+        n.Require(begin.SequenceEqual(end), $"asymmetric padding (begin [{string.Join(", ", begin)}], end [{string.Join(", ", end)}]) for pooling");
+        return begin;
+    }
+}

@@ -1,0 +1,148 @@
+using Google.Protobuf;
+using OnnxBridge.Core.Import;
+using OnnxBridge.Core.Serialization;
+using OnnxBridge.Core.Values;
+using OnnxBridge.Onnx.Proto;
+using OnnxBridge.Runtime.Sessions;
+using OnnxBridge.Tests.Shared;
+using static TorchSharp.torch;
+
+namespace OnnxBridge.Core.Tests;
+
+/// <summary>
+/// ONNX import (issue #15): models written by real PyTorch (Debian's python3-torch 1.13) import as
+/// trainable blocks, match PyTorch's outputs, train, and export again with ONNX Runtime agreeing.
+/// Tolerances: 1e-5 absolute + 1e-5 relative (fp32) between engines.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class OnnxImportTests
+{
+    /// <summary>Two networks exported by PyTorch with a dynamic batch: an MLP (Gemm) and a CNN whose BatchNorm stays a node.</summary>
+    private const string ExportFromPyTorch = """
+        import sys, torch
+        torch.manual_seed(0)
+        out = sys.argv[1]
+        mlp = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+        cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                  torch.nn.Flatten(), torch.nn.Linear(8 * 4 * 4, 10), torch.nn.LogSoftmax(dim=1))
+        x = torch.rand(5, 64)
+        cnn(torch.rand(32, 1, 8, 8))   # running statistics of its own, not the initial zeros and ones
+        for name, net, inp in [("mlp", mlp, x), ("cnn", cnn, x.reshape(5, 1, 8, 8))]:
+            net.eval()
+            torch.onnx.export(net, inp, f"{out}/{name}.onnx", input_names=["x"], output_names=["y"],
+                              dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=13,
+                              training=torch.onnx.TrainingMode.PRESERVE)   # PRESERVE: eval-mode BatchNorm, not folded into the Conv
+        torch.save({"x": x, "mlp": mlp(x).detach(), "cnn": cnn(x.reshape(5, 1, 8, 8)).detach()}, f"{out}/data.pt")
+        """;
+
+    private static readonly Lazy<string> s_models = new(() =>
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "onnxbridge-tests", "import-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        PythonTorch.Run(ExportFromPyTorch, folder);
+        return folder;
+    });
+
+    [TestMethod]
+    public void PyTorchMlp_ImportsWithPyTorchsKeys_AndMatchesPyTorch()
+    {
+        var block = OnnxImporter.Import(Path.Combine(s_models.Value, "mlp.onnx"));
+        var data = TensorFiles.LoadDict(Path.Combine(s_models.Value, "data.pt"));
+
+        CollectionAssert.AreEqual(new[] { "0.weight", "0.bias", "2.weight", "2.bias" }, block.state_dict().Keys.ToArray());
+        Assert.IsTrue(block.parameters().All(p => p.requires_grad), "float initializers are trainable parameters");
+        Assert.AreEqual("x:float32[batch,64]", block.Inputs.Single().ToString());
+        using var y = block.forward_all(data["x"])[0];
+        AssertClose(data["mlp"], y, "imported MLP vs PyTorch");
+    }
+
+    [TestMethod]
+    public void PyTorchCnn_ImportsTrainsOneEpoch_AndReexportsWithParity()
+    {
+        var block = OnnxImporter.Import(Path.Combine(s_models.Value, "cnn.onnx"));
+        var data = TensorFiles.LoadDict(Path.Combine(s_models.Value, "data.pt"));
+        var x = data["x"].reshape(5, 1, 8, 8);
+        block.eval();
+        AssertClose(data["cnn"], block.forward_all(x)[0], "imported CNN vs PyTorch");
+        Assert.IsTrue(block.named_buffers().Any(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)), "BatchNorm's running statistics are buffers");
+
+        // One epoch on a generated task: the class is the quadrant of the image's brightest pixel.
+        random.manual_seed(3);
+        var images = rand(256, 1, 8, 8);
+        var labels = images.reshape(256, 64).argmax(1).div(16, rounding_mode: RoundingMode.floor);
+        var before = block.parameters().Select(p => p.detach().clone()).ToList();
+        var optimizer = optim.SGD(block.parameters(), 0.05);
+        block.train();
+        double first = 0, last = 0;
+        for (int step = 0; step < 16; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var logits = block.forward_all(images[TensorIndex.Slice(step * 16, step * 16 + 16)])[0];
+            var loss = nn.functional.nll_loss(logits, labels[TensorIndex.Slice(step * 16, step * 16 + 16)]);
+            loss.backward();
+            optimizer.step();
+            if (step == 0) first = loss.item<float>();
+            last = loss.item<float>();
+        }
+        Assert.IsTrue(block.parameters().Zip(before).All(p => !p.First.equal(p.Second).all().item<bool>()), "every parameter trained");
+        Assert.IsTrue(double.IsFinite(last) && double.IsFinite(first), $"losses {first} → {last}");
+
+        block.eval();
+        var model = Export.OnnxExporter.Export(block, block.ExportOptions());
+        CollectionAssert.AreEqual(new[] { "x" }, model.Graph.Input.Select(i => i.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "y" }, model.Graph.Output.Select(o => o.Name).ToArray());
+        using var session = OnnxModelSession.Open(model.ToByteArray());
+        var probe = rand(7, 1, 8, 8);   // another batch size than PyTorch exported with
+        var ours = block.forward_all(probe)[0];
+        var theirs = TensorConvert.ToTorch(session.Run([new("x", TensorConvert.ToHost(probe))])[0].Tensor);
+        AssertClose(ours, theirs, "re-exported fine-tuned CNN under ONNX Runtime vs TorchSharp");
+    }
+
+    [TestMethod]
+    public void UnsupportedOps_FailWithOneErrorListingEveryOpAndNode()
+    {
+        var graph = new GraphProto { Name = "g" };
+        graph.Input.Add(FloatInput("x", 4));
+        graph.Node.Add(new NodeProto { OpType = "Relu", Input = { "x" }, Output = { "a" }, Name = "relu" });
+        graph.Node.Add(new NodeProto { OpType = "NonZero", Input = { "a" }, Output = { "b" }, Name = "nz1" });
+        graph.Node.Add(new NodeProto { OpType = "NonZero", Input = { "a" }, Output = { "c" }, Name = "nz2" });
+        graph.Node.Add(new NodeProto { OpType = "FusedGemm", Domain = "com.microsoft", Input = { "a" }, Output = { "d" }, Name = "fused" });
+        graph.Output.Add(FloatInput("d", 4));
+        var model = new ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+
+        var error = Assert.ThrowsExactly<OnnxImportException>(() => OnnxImporter.Import(model));
+        StringAssert.Contains(error.Message, "2 op(s)");
+        StringAssert.Contains(error.Message, "NonZero (ai.onnx, opset 17) in 'nz1', 'nz2'");
+        StringAssert.Contains(error.Message, "FusedGemm (com.microsoft, opset 17) in 'fused'");
+        Assert.IsFalse(error.Message.Contains("Relu", StringComparison.Ordinal), error.Message);
+    }
+
+    [TestMethod]
+    public void StateDictKeys_KeepDottedNames_FlattenOnlyWhatPyTorchCouldNotHold()
+    {
+        var keys = OnnxImporter.StateDictKeys(["0.weight", "layer1.0.conv1.weight", "onnx::Conv_18", "/stem/Conv_output_0", "a..b", "0.weight.extra", "0_weight_extra"]);
+        Assert.AreEqual("0.weight", keys["0.weight"]);
+        Assert.AreEqual("layer1.0.conv1.weight", keys["layer1.0.conv1.weight"]);
+        Assert.AreEqual("onnx::Conv_18", keys["onnx::Conv_18"]);
+        Assert.AreEqual("/stem/Conv_output_0", keys["/stem/Conv_output_0"]);
+        Assert.AreEqual("a__b", keys["a..b"], "an empty part cannot be a module name");
+        Assert.AreEqual("0_weight_extra", keys["0.weight.extra"], "'0.weight' is a tensor, so it cannot also hold one");
+        Assert.AreEqual("0_weight_extra_2", keys["0_weight_extra"], "a flattened name that is taken gets a suffix");
+    }
+
+    private static ValueInfoProto FloatInput(string name, long size) => new()
+    {
+        Name = name,
+        Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimValue = size } } } } },
+    };
+
+    private static void AssertClose(Tensor expected, Tensor actual, string what)
+    {
+        Assert.IsTrue(expected.shape.SequenceEqual(actual.shape), $"{what}: shape [{string.Join(", ", actual.shape)}], expected [{string.Join(", ", expected.shape)}]");
+        var worst = (actual - expected).abs().sub(expected.abs().mul(1e-5)).max().item<float>();
+        Assert.IsTrue(worst <= 1e-5, $"{what}: |Δ| exceeds 1e-5 + 1e-5·|ref| by up to {worst}");
+    }
+}
