@@ -71,6 +71,7 @@ public sealed class EverydayNetworkTests
         var report = BundleVerifier.Verify(temp.File("bundle"), ExecutionProviderPolicy.Cpu, Tolerance.Float32);
         Assert.IsTrue(report.Passed, report.Format());
         OnnxChecker.AssertValid(temp.File("bundle/model.onnx"));
+        ImportRoundTrip.AssertRoundTrips(temp.File("bundle"));
     }
 
     private static Tensor Sample(InputSpec spec, long batch)

@@ -29,6 +29,9 @@ public sealed class WalkthroughTests
         var bundles = Directory.GetDirectories(Path.Combine(temp.Path, "chapter")).Where(d => File.Exists(Path.Combine(d, "model.onnx"))).ToList();
         Assert.AreEqual(12, bundles.Count);
         foreach (var bundle in bundles)
+        {
             Assert.IsTrue(BundleVerifier.Verify(bundle, ExecutionProviderPolicy.Cpu, Tolerance.Float32).Passed, bundle);
+            ImportRoundTrip.AssertRoundTrips(bundle);   // every chapter network: export → import → export, same outputs
+        }
     }
 }

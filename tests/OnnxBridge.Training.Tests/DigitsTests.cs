@@ -27,6 +27,7 @@ public sealed class DigitsTests
         Assert.AreEqual(359L, result.PredictionsCompared);
         Assert.IsTrue(result.TestAccuracy >= 0.97, $"test accuracy {result.TestAccuracy:P2}");
         Assert.IsTrue(result.Parity.Passed, result.Parity.Format());
+        ImportRoundTrip.AssertRoundTrips(BundleUnder(temp.Path));
         Assert.AreEqual(0L, result.PredictionMismatches, "ONNX Runtime predicted a different class");
         foreach (var file in new[] { result.ModelPath, result.WeightsPath, result.MetricsCsvPath, result.MetricsJsonPath }.Concat(result.PlotPaths))
             Assert.IsTrue(File.Exists(file), file);
@@ -43,5 +44,10 @@ public sealed class DigitsTests
         Assert.IsNull(result.Job.TestAccuracy, "a regression has no accuracy");
         Assert.IsTrue(result.Job.TestLoss <= 0.5 * result.NoisyInputMse, $"test MSE {result.Job.TestLoss:F4}, the noisy input's {result.NoisyInputMse:F4}");
         Assert.IsTrue(result.Job.Parity.Passed, result.Job.Parity.Format());
+        ImportRoundTrip.AssertRoundTrips(BundleUnder(temp.Path));
     }
+
+    /// <summary>The one parity bundle (model.onnx beside test_data_set_0) the experiment wrote under <paramref name="folder"/>.</summary>
+    private static string BundleUnder(string folder) =>
+        Directory.GetFiles(folder, "model.onnx", SearchOption.AllDirectories).Select(Path.GetDirectoryName).Single(d => Directory.Exists(Path.Combine(d!, "test_data_set_0")))!;
 }

@@ -14,7 +14,7 @@ internal sealed class NodeContext
 {
     private readonly IReadOnlyList<Value?> _inputs;
 
-    public NodeContext(NodeProto node, int opset, IReadOnlyList<Value?> inputs, bool training, Func<GraphProto, IReadOnlyList<Value>> runSubgraph)
+    public NodeContext(NodeProto node, int opset, IReadOnlyList<Value?> inputs, bool training, Func<GraphProto, IReadOnlyList<Value>, IReadOnlyList<Value>> runSubgraph)
     {
         Node = node;
         Opset = opset;
@@ -31,8 +31,8 @@ internal sealed class NodeContext
     /// <summary>Whether the block is in training mode (Dropout drops; everything else ignores it).</summary>
     public bool Training { get; }
 
-    /// <summary>Replays a subgraph (If's branches) in the scope of this node; returns its outputs.</summary>
-    public Func<GraphProto, IReadOnlyList<Value>> RunSubgraph { get; }
+    /// <summary>Replays a subgraph (If's branches, Loop's body) in the scope of this node with its inputs bound to the values given; returns its outputs.</summary>
+    public Func<GraphProto, IReadOnlyList<Value>, IReadOnlyList<Value>> RunSubgraph { get; }
 
     public int InputCount => _inputs.Count;
 
@@ -57,6 +57,15 @@ internal sealed class NodeContext
         if (value.IsSymbolic) throw Error($"input {index} ('{Node.Input[index]}') must be a constant (an initializer, a Constant node or computed from them) to export this node; it is computed from the graph's inputs");
         using var cpu = value.Tensor.detach().cpu().to(ScalarType.Int64);
         return cpu.data<long>().ToArray();
+    }
+
+    /// <summary>A floating-point input that must be known when the node runs (Resize's scales); null when not given or empty.</summary>
+    public double[]? ConstantFloats(int index)
+    {
+        if (OptionalInput(index) is not { } value) return null;
+        if (value.IsSymbolic) throw Error($"input {index} ('{Node.Input[index]}') must be a constant to export this node");
+        using var cpu = value.Tensor.detach().cpu().to(ScalarType.Float64);
+        return cpu.NumberOfElements == 0 ? null : cpu.data<double>().ToArray();
     }
 
     /// <summary>A float input that must be known when the node runs (Clip bounds, Pad's value).</summary>

@@ -83,9 +83,11 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
             var inputs = node.Input.Select(name => name.Length == 0 ? null
                 : scope.TryGetValue(name, out var v) ? v
                 : throw new OnnxImportException($"node '{NodeContext.Describe(node)}' ({node.OpType}) reads '{name}', which no input, initializer or earlier node gives")).ToList();
-            var context = new NodeContext(node, _opset, inputs, training, sub =>
+            var context = new NodeContext(node, _opset, inputs, training, (sub, bound) =>
             {
                 var inner = new Dictionary<string, Value>(scope, StringComparer.Ordinal);
+                if (bound.Count != sub.Input.Count) throw new OnnxImportException($"node '{NodeContext.Describe(node)}' ({node.OpType}): its subgraph '{sub.Name}' takes {sub.Input.Count} inputs, {bound.Count} given");
+                for (int k = 0; k < bound.Count; k++) inner[sub.Input[k].Name] = bound[k];
                 Run(sub, inner);
                 return [.. sub.Output.Select(o => inner[o.Name])];
             });

@@ -54,11 +54,97 @@ internal static partial class OpTranslators
             var centered = x - mean;
             return [y, mean, Ops.Rsqrt(Ops.Mean(centered * centered, axes, keepdim: true) + epsilon)];
         };
+        t["Resize"] = Resize;
+        t["Upsample"] = n =>
+        {
+            n.Require(n.String("mode", "nearest") == "nearest", $"Upsample mode '{n.String("mode", "nearest")}' (its linear mode has no PyTorch counterpart)");
+            var scales = (n.Opset < 9 ? n.Floats("scales") : n.ConstantFloats(1)) ?? throw n.Error("scales are required");
+            return One(ResizeSpatial(n, n.Input(0), scales, null, "nearest", false));
+        };
+        t["Loop"] = Loop;
         t["If"] = n =>
         {
             n.Require(n.Node.Output.Count == 1, "If with several outputs");
-            return One(Flow.If(n.Input(0), () => Single(n, n.RunSubgraph(n.Graph("then_branch"))), () => Single(n, n.RunSubgraph(n.Graph("else_branch")))));
+            return One(Flow.If(n.Input(0), () => Single(n, n.RunSubgraph(n.Graph("then_branch"), [])), () => Single(n, n.RunSubgraph(n.Graph("else_branch"), []))));
         };
+    }
+
+    /// <summary>
+    /// ONNX Resize where it is PyTorch's interpolate: nearest with asymmetric coordinates and floor
+    /// rounding, linear with half-pixel (PyTorch's) or align-corners coordinates. Other modes are refused.
+    /// </summary>
+    private static IReadOnlyList<Value> Resize(NodeContext n)
+    {
+        n.Require(n.Opset >= 11, "Resize before opset 11 (its coordinate rules were not yet defined)");
+        var x = n.Input(0);
+        var (mode, coordinates) = (n.String("mode", "nearest"), n.String("coordinate_transformation_mode", "half_pixel"));
+        n.Require(n.Attribute("axes") is null && n.String("keep_aspect_ratio_policy", "stretch") == "stretch" && n.Int("antialias", 0) == 0, "Resize's axes, keep_aspect_ratio_policy or antialias");
+        var (scales, sizes) = (n.ConstantFloats(2), n.InputCount > 3 ? n.ConstantInts(3) : null);
+        switch (mode)
+        {
+            case "nearest":
+                n.Require(coordinates == "asymmetric" && n.String("nearest_mode", "round_prefer_floor") == "floor",
+                    $"nearest Resize with {coordinates} coordinates and nearest_mode {n.String("nearest_mode", "round_prefer_floor")} (PyTorch's nearest is asymmetric with floor)");
+                return One(ResizeSpatial(n, x, scales, sizes, "nearest", false));
+            case "linear":
+                n.Require(coordinates is "pytorch_half_pixel" or "half_pixel" or "align_corners", $"linear Resize with {coordinates} coordinates");
+                return One(ResizeSpatial(n, x, scales, sizes, "linear", coordinates == "align_corners"));
+            default:
+                throw n.Error($"Resize mode '{mode}' is not supported (nearest and linear are)");
+        }
+    }
+
+    /// <summary>Interpolate over the spatial dimensions; the scales or sizes given for batch and channels must leave them unchanged.</summary>
+    private static Value ResizeSpatial(NodeContext n, Value x, double[]? scales, long[]? sizes, string mode, bool alignCorners)
+    {
+        if (scales is not null)
+        {
+            n.Require(scales.Length == x.Rank && scales[0] == 1 && scales[1] == 1, $"scales [{string.Join(", ", scales)}] that resize the batch or channel dimension");
+            return Ops.Interpolate(x, null, scales[2..], mode, alignCorners);
+        }
+        if (sizes is null) throw n.Error("one of scales and sizes is required");
+        var keepsBatch = x.Shape[0].Size is not { } batch || batch == sizes[0];
+        n.Require(sizes.Length == x.Rank && keepsBatch && x.Shape[1].Size == sizes[1], $"sizes [{string.Join(", ", sizes)}] that resize the batch or channel dimension");
+        return Ops.Interpolate(x, sizes[2..], null, mode, alignCorners);
+    }
+
+    /// <summary>
+    /// ONNX Loop: eagerly a C# loop replaying the body (iteration count M and condition as given, the
+    /// carried values threaded through, scan outputs stacked along a new first dimension); during
+    /// export a Loop node whose body is recorded from the same replay.
+    /// </summary>
+    private static IReadOnlyList<Value> Loop(NodeContext n)
+    {
+        var body = n.Graph("body");
+        var (maxTrips, condition) = (n.OptionalInput(0), n.OptionalInput(1));
+        var carried = Enumerable.Range(2, n.InputCount - 2).Select(n.Input).ToList();
+        var scans = body.Output.Count - 1 - carried.Count;
+        if (scans < 0) throw n.Error($"the body gives {body.Output.Count} outputs for {carried.Count} carried values");
+        if (Tracing.GraphRecorder.Current is not { } graph)
+        {
+            var (trips, go) = (maxTrips is null ? long.MaxValue : (long)maxTrips.Item(), condition is null || condition.Item() != 0);
+            var collected = Enumerable.Range(0, scans).Select(_ => new List<Value>()).ToList();
+            for (long i = 0; i < trips && go; i++)
+            {
+                var outputs = n.RunSubgraph(body, [Value.Eager(TorchSharp.torch.tensor(i)), Value.Eager(TorchSharp.torch.tensor(go)), .. carried]);
+                go = outputs[0].Item() != 0;
+                carried = [.. outputs.Skip(1).Take(carried.Count)];
+                for (int k = 0; k < scans; k++) collected[k].Add(outputs[1 + carried.Count + k]);
+            }
+            if (collected.Any(c => c.Count == 0) && scans > 0) throw n.Error("a loop that runs no iteration gives empty scan outputs, which are not supported");
+            return [.. carried, .. collected.Select(c => Ops.Stack(c, 0))];
+        }
+        var start = carried.Select(v => Ops.Lift(graph, v)).ToArray();
+        SymbolicTensor[] produced = [];
+        var bodyGraph = graph.RecordSubgraph("Loop_body",
+            [("iteration_num", Onnx.Proto.TensorProto.Types.DataType.Int64, []), ("cond_in", Onnx.Proto.TensorProto.Types.DataType.Bool, []),
+             .. start.Select((s, k) => ($"v{k}_in", s.ElementType, s.Shape))],
+            inputs => produced = [.. n.RunSubgraph(body, [.. inputs.Select(Value.Symbolic)]).Select(v => Ops.Lift(graph, v))]);
+        var node = graph.Node("Loop").OptionalInput(maxTrips is null ? null : Ops.Lift(graph, maxTrips))
+            .OptionalInput(condition is null ? null : Ops.Lift(graph, condition)).Input(start).Attribute("body", bodyGraph);
+        var shapes = start.Select((s, k) => (s.ElementType, (IReadOnlyList<Dim>)[.. s.Shape.Zip(produced[1 + k].Shape, (a, b) => a == b ? a : Dim.Unknown)]))
+            .Concat(produced.Skip(1 + start.Length).Select(s => (s.ElementType, (IReadOnlyList<Dim>)[Dim.Unknown, .. s.Shape])));
+        return [.. node.Outputs([.. shapes]).Select(Value.Symbolic)];
     }
 
     private static Value Single(NodeContext n, IReadOnlyList<Value> outputs) =>

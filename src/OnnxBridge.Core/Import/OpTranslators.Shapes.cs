@@ -121,6 +121,8 @@ internal static partial class OpTranslators
         index = NonNegative(index, x, axis);
         if (index.Rank == 1) return One(Ops.IndexSelect(x, axis, index));
         if (index.Rank == 0) return One(Ops.Squeeze(Ops.IndexSelect(x, axis, Ops.Unsqueeze(index, 0)), axis));
+        // Rows of a matrix by an index of any shape is an embedding lookup, whatever the dimensions.
+        if (axis == 0 && x.Rank == 2) return One(Ops.Embedding(index, x));
         n.Require(x.Shape.All(d => d.IsKnown) && index.Shape.All(d => d.IsKnown), "Gather with a multi-dimensional index over symbolic dimensions");
         var picked = Ops.IndexSelect(x, axis, Ops.Reshape(index, -1));
         long[] shape = [.. x.Shape.Take((int)axis).Select(d => d.Size!.Value), .. index.Shape.Select(d => d.Size!.Value), .. x.Shape.Skip((int)axis + 1).Select(d => d.Size!.Value)];
