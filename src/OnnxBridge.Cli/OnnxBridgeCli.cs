@@ -34,6 +34,7 @@ public static class OnnxBridgeCli
         root.Subcommands.Add(BenchIoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(BenchTrainCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());

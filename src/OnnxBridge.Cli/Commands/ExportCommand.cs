@@ -29,7 +29,7 @@ internal static class ExportCommand
         string? Model, string[] Assemblies, string? Type, string? Weights, long Seed, string[] Inputs, int Opset,
         string? Out, string? Bundle, bool Verify, string? Repository, string? Name, int Version, int MaxBatch, ExecutionProviderPolicy Policy,
         long? ExternalDataThreshold = null, bool Json = false, long MaxParameters = ArchitectureJson.DefaultMaxParameters, string[]? OutputNames = null,
-        string? DType = null);
+        string? DType = null, string? Onnx = null);
 
     /// <summary>The metadata key under which an export with --bundle or --verify records the parity outcome.</summary>
     public const string ParityMetadataKey = "onnxbridge.parity";
@@ -55,18 +55,19 @@ internal static class ExportCommand
         var json = new Option<bool>("--json") { Description = "print one JSON document describing what was written (and the parity result) instead of text" };
         var maxParameters = CommonOptions.MaxParameters();
         var outputNames = new Option<string[]>("--output-name") { Description = "graph output name, repeated in order for a block with several outputs (default: output, or output_0, output_1, ...)", DefaultValueFactory = _ => [] };
+        var onnx = new Option<string?>("--onnx") { Description = "instead of --model: an ONNX model imported as blocks (onnxbridge import); --input defaults to its inputs and --output-name to its outputs" };
         var dtype = new Option<string?>("--dtype") { Description = "convert the network's floating-point parameters and buffers to this type before loading weights, as PyTorch's net.half() / net.to(torch.bfloat16): float16, bfloat16, float32 or float64 (give the inputs the same type)" };
         var command = new Command("export", "Export a network to ONNX from an architecture file and weights, with an optional parity check and a Triton-style repository.\n\n" +
                                             "Example: onnxbridge export --model samples/architectures/mlp.json --weights mlp.safetensors --input input:float32[batch,20] --out mlp.onnx --bundle mlp-bundle --verify\n" +
                                             "Example: onnxbridge export --model net.json --assembly MyBlocks.dll --input x:float32[batch,8] --repository models --name net")
         {
-            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external, json, maxParameters, outputNames, dtype,
+            model, assembly, type, weights, seed, input, opset, output, bundle, verify, repository, name, version, maxBatch, ep, external, json, maxParameters, outputNames, dtype, onnx,
         };
         command.SetAction(result => Run(new Settings(
                 result.GetValue(model), result.GetValue(assembly)!, result.GetValue(type), result.GetValue(weights), result.GetValue(seed),
                 result.GetValue(input)!, result.GetValue(opset), result.GetValue(output), result.GetValue(bundle), result.GetValue(verify),
                 result.GetValue(repository), result.GetValue(name), result.GetValue(version), result.GetValue(maxBatch), result.GetValue(ep),
-                result.GetValue(external), result.GetValue(json), result.GetValue(maxParameters), result.GetValue(outputNames), result.GetValue(dtype)),
+                result.GetValue(external), result.GetValue(json), result.GetValue(maxParameters), result.GetValue(outputNames), result.GetValue(dtype), result.GetValue(onnx)),
             result.InvocationConfiguration.Output));
         return command;
     }
@@ -78,7 +79,15 @@ internal static class ExportCommand
     /// </summary>
     public static int Run(Settings s, TextWriter output)
     {
-        if ((s.Model is null) == (s.Type is null)) throw new UsageException("give exactly one of --model (an architecture file) and --type (a type in a plugin assembly)");
+        if (new[] { s.Model, s.Type, s.Onnx }.Count(x => x is not null) != 1)
+            throw new UsageException("give exactly one of --model (an architecture file), --type (a type in a plugin assembly) and --onnx (an ONNX model to import)");
+        var imported = s.Onnx is not null ? Core.Import.OnnxImporter.Import(s.Onnx) : null;
+        if (imported is not null)
+        {
+            // An imported graph keeps its own names and dimensions unless told otherwise.
+            if (s.Inputs.Length == 0) s = s with { Inputs = [.. imported.Inputs.Select(i => i.ToString())] };
+            if (s.OutputNames is null or { Length: 0 }) s = s with { OutputNames = [.. imported.OutputNames] };
+        }
         if (s.Inputs.Length == 0) throw new UsageException("give --input name:dtype[dims] (once per graph input, in the order the forward takes them)");
         if (s.Out is null && s.Repository is null && s.Bundle is null) throw new UsageException("say where the model goes: --out, --repository or --bundle");
         if (s.Repository is not null && s.Name is null) throw new UsageException("--repository needs --name");
@@ -87,9 +96,9 @@ internal static class ExportCommand
         var specs = s.Inputs.Select(InputSpec.Parse).ToArray();
         var assemblies = s.Assemblies.Select(LoadAssembly).ToList();
         random.manual_seed(s.Seed); // before construction: blocks with known shapes initialize in their constructors
-        var block = s.Model is not null
+        var block = imported ?? (s.Model is not null
             ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), assemblies, s.MaxParameters)
-            : CreateFromType(s.Type!, assemblies);
+            : CreateFromType(s.Type!, assemblies));
         if (s.DType is not null)
         {
             var type = DTypes.Parse(s.DType) ?? throw new UsageException($"--dtype {s.DType}: unknown dtype (a network converts to float16, bfloat16, float32 or float64)");

@@ -25,12 +25,15 @@ internal static class TrainCommand
     internal sealed record Settings(
         string Data, string? Model, string? Preset, int TargetColumn, string Loss, int Epochs, int BatchSize, string Optimizer, double LearningRate,
         double Momentum, double WeightDecay, string Schedule, double? Clip, int? Patience, int Seed, double Validation, double Test,
-        int CheckpointEvery, string? Out, bool Resume, ExecutionProviderPolicy Policy, long MaxParameters = ArchitectureJson.DefaultMaxParameters);
+        int CheckpointEvery, string? Out, bool Resume, ExecutionProviderPolicy Policy, long MaxParameters = ArchitectureJson.DefaultMaxParameters,
+        string? Onnx = null, string? Weights = null);
 
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "CSV of numbers (optionally .gz); a non-numeric first line is a header", Required = true };
         var model = new Option<string?>("--model") { Description = "architecture file (JSON); a leading Normalization layer is fitted on the training split" };
+        var onnx = new Option<string?>("--onnx") { Description = "instead of --model: fine-tune an ONNX model imported as blocks (its single float input takes the CSV's feature columns, unflattened to its shape)" };
+        var weights = new Option<string?>("--weights") { Description = "with --onnx: start from this state dict (e.g. onnxbridge import's weights.safetensors) instead of the model's own initializers" };
         var preset = new Option<string?>("--preset") { Description = "instead of --model: mlp (Normalization, 128, ReLU, Dropout 0.2, classes) or cnn (for square images: two conv/pool stages)" };
         var target = new Option<int>("--target-column") { Description = "the target's column, from 0; negative counts from the end", DefaultValueFactory = _ => -1 };
         var loss = new Option<string>("--loss") { Description = "cross_entropy (class indices), mse or bce_with_logits", DefaultValueFactory = _ => "cross_entropy" };
@@ -56,11 +59,13 @@ internal static class TrainCommand
                                            "Example: onnxbridge train --data iris.csv --model net.json --patience 5 --out artifacts/train/iris")
         {
             data, model, preset, target, loss, epochs, batch, optimizer, lr, momentum, decay, schedule, clip, patience, seed, validation, test, every, output, resume, ep, maxParameters,
+            onnx, weights,
         };
         command.SetAction(r => Run(new Settings(
                 r.GetValue(data)!, r.GetValue(model), r.GetValue(preset), r.GetValue(target), r.GetValue(loss)!, r.GetValue(epochs), r.GetValue(batch),
                 r.GetValue(optimizer)!, r.GetValue(lr), r.GetValue(momentum), r.GetValue(decay), r.GetValue(schedule)!, r.GetValue(clip), r.GetValue(patience),
-                r.GetValue(seed), r.GetValue(validation), r.GetValue(test), r.GetValue(every), r.GetValue(output), r.GetValue(resume), r.GetValue(ep), r.GetValue(maxParameters)),
+                r.GetValue(seed), r.GetValue(validation), r.GetValue(test), r.GetValue(every), r.GetValue(output), r.GetValue(resume), r.GetValue(ep), r.GetValue(maxParameters),
+                r.GetValue(onnx), r.GetValue(weights)),
             r.InvocationConfiguration.Output));
         return command;
     }
@@ -68,10 +73,18 @@ internal static class TrainCommand
     /// <summary>Runs the job; errors propagate to <see cref="OnnxBridgeCli.Invoke"/>, which turns them into messages and exit codes.</summary>
     public static int Run(Settings s, TextWriter output)
     {
-        if ((s.Model is null) == (s.Preset is null)) throw new UsageException("give exactly one of --model (an architecture file) and --preset (mlp or cnn)");
+        if (new[] { s.Model, s.Preset, s.Onnx }.Count(x => x is not null) != 1)
+            throw new UsageException("give exactly one of --model (an architecture file), --preset (mlp or cnn) and --onnx (an ONNX model to fine-tune)");
+        if (s.Weights is not null && s.Onnx is null) throw new UsageException("--weights goes with --onnx (an architecture file or preset starts from its initialization)");
         var lossFunction = LossFunction.Parse(s.Loss);
         using var all = CsvDataset.Load(s.Data, s.TargetColumn, lossFunction == LossFunction.CrossEntropy ? TargetKind.ClassIndex : TargetKind.Real);
         var (train, validation, test) = all.Split(s.Validation, s.Test, s.Seed);
+        var imported = s.Onnx is not null ? Imported(s, all.Features.shape[1], output) : default;
+        if (imported.Row is { } row)
+        {
+            // The model's own input shape: each CSV row is unflattened to it, so its interface and keys stay as imported.
+            (train, validation, test) = (Unflattened(train, row), Unflattened(validation, row), Unflattened(test, row));
+        }
         using (train)
         using (validation)
         using (test)
@@ -80,7 +93,9 @@ internal static class TrainCommand
             var features = all.Features.shape[1];
             var input = InputSpec.Float32("input", Dim.Named("batch"), features);
             random.manual_seed(s.Seed);
-            var net = s.Model is not null ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), maxParameters: s.MaxParameters) : Preset(s.Preset!, features, Classes(all, lossFunction));
+            Block net;
+            if (imported.Net is not null) (net, input) = (imported.Net, imported.Input);
+            else net = s.Model is not null ? ArchitectureJson.FromJson(File.ReadAllText(s.Model), maxParameters: s.MaxParameters) : Preset(s.Preset!, features, Classes(all, lossFunction));
             net.Build(input);
             if (net is Sequential { Count: > 0 } sequential && sequential[0] is Normalization normalization) normalization.Adapt(train.Features);
 
@@ -95,13 +110,39 @@ internal static class TrainCommand
                 $"data {s.Data}: {all.Count} rows, {features} features; split {train.Count}/{validation.Count}/{test.Count} (train/validation/test, seed {s.Seed})"));
             output.WriteLine($"{options.Optimizer}, schedule {options.Schedule}, loss {lossFunction}, {options.Epochs} epochs of batches of {options.BatchSize}");
             Directory.CreateDirectory(folder);
-            AtomicFile.WriteAllBytes(Path.Combine(folder, "architecture.json"), System.Text.Encoding.UTF8.GetBytes(ArchitectureJson.ToJson(net)));
+            // An imported graph has no architecture JSON: its ONNX model is its architecture, and the job writes it again.
+            if (s.Onnx is null) AtomicFile.WriteAllBytes(Path.Combine(folder, "architecture.json"), System.Text.Encoding.UTF8.GetBytes(ArchitectureJson.ToJson(net)));
 
             var name = Path.GetFileName(Path.GetFullPath(folder));
             var result = TrainingJob.Run(name, net, input, train, validation, test, options, folder, new ConsoleProgress(output), s.Policy, resume: s.Resume);
             Report(result, output);
             return result.ParityPassed ? OnnxBridgeCli.Success : OnnxBridgeCli.CheckFailed;
         }
+    }
+
+    /// <summary>
+    /// The imported model to fine-tune and its input: one float input whose per-row size is the CSV's
+    /// feature count. Row is the shape each CSV row is unflattened to when the input is not [batch, features].
+    /// </summary>
+    private static (Block? Net, InputSpec Input, long[]? Row) Imported(Settings s, long features, TextWriter output)
+    {
+        var net = Core.Import.OnnxImporter.Import(s.Onnx!);
+        if (s.Weights is not null) Core.Serialization.StateDicts.Load(net, s.Weights);
+        if (net.Inputs is not [var spec] || net.OutputNames.Count != 1 || spec.ElementType != Onnx.Proto.TensorProto.Types.DataType.Float)
+            throw new UsageException($"--onnx {s.Onnx}: training on a CSV takes a model with one float32 input and one output; it has inputs {string.Join(", ", net.Inputs)} and outputs {string.Join(", ", net.OutputNames)}");
+        var row = spec.Shape.Skip(1).ToList();
+        if (row.Any(d => !d.IsKnown) || row.Aggregate(1L, (p, d) => p * d.Size!.Value) != features)
+            throw new UsageException($"--onnx {s.Onnx}: its input {spec} takes rows of {Dim.Format(row)}, the CSV has {features} feature columns");
+        // Rows come in batches of any size, whatever batch size the model was exported with.
+        var input = new InputSpec(spec.Name, spec.ElementType, [spec.Shape[0].IsKnown ? Dim.Named("batch") : spec.Shape[0], .. row]);
+        if (row.Count == 1) return (net, input, null);
+        output.WriteLine($"the model takes {spec}; each row of {features} features is unflattened to {Dim.Format(row)}");
+        return (net, input, [.. row.Select(d => d.Size!.Value)]);
+    }
+
+    private static TensorDataset Unflattened(TensorDataset data, long[] row)
+    {
+        using (data) return new TensorDataset(data.Features.reshape([-1, .. row]), data.Targets.alias());
     }
 
     private static void Report(TrainingJobResult r, TextWriter output)

@@ -45,7 +45,12 @@ public abstract class MultiOutputBlock : MultiInputBlock
     /// <summary>The forward computation, giving <see cref="OutputCount"/> values.</summary>
     protected abstract IReadOnlyList<Value> ForwardAll(IReadOnlyList<Value> inputs);
 
-    /// <summary>A multi-output block has no single output: call <see cref="CallAll"/> (or <see cref="Block.forward_all"/>).</summary>
+    /// <summary>
+    /// One output is a plain block's output (so a one-output block, such as an imported single-output
+    /// graph, fits in a Sequential and a trainer); several have no single output: call
+    /// <see cref="CallAll"/> (or <see cref="Block.forward_all"/>).
+    /// </summary>
     protected sealed override Value Forward(IReadOnlyList<Value> inputs) =>
-        throw new InvalidOperationException($"{GetType().Name} gives {OutputCount} outputs; call CallAll (or forward_all) to get them all");
+        OutputCount == 1 ? ForwardAll(inputs)[0]
+            : throw new InvalidOperationException($"{GetType().Name} gives {OutputCount} outputs; call CallAll (or forward_all) to get them all");
 }

@@ -35,7 +35,9 @@ internal static partial class OpTranslators
             n.Require(n.Int("training_mode", 0) == 0, "training_mode=1 (an exported graph's BatchNormalization runs with its running statistics)");
             n.Require(n.Int("spatial", 1) == 1, "spatial=0");
             n.Require(n.OutputsWanted <= 1, "BatchNormalization's running-statistics outputs");
-            return One(Ops.BatchNormInference(n.Input(0), n.Input(1), n.Input(2), n.Input(3), n.Input(4), n.Float("epsilon", 1e-5)));
+            // The running statistics are constants of an exported graph: never trained, even where an
+            // exporter shares them with a parameter of equal value (PyTorch dedupes identical initializers).
+            return One(Ops.BatchNormInference(n.Input(0), n.Input(1), n.Input(2), Detached(n.Input(3)), Detached(n.Input(4)), n.Float("epsilon", 1e-5)));
         };
         t["InstanceNormalization"] = n => One(Ops.InstanceNorm(n.Input(0), n.Input(1), n.Input(2), n.Float("epsilon", 1e-5)));
         t["LayerNormalization"] = n =>
@@ -146,6 +148,8 @@ internal static partial class OpTranslators
             .Concat(produced.Skip(1 + start.Length).Select(s => (s.ElementType, (IReadOnlyList<Dim>)[Dim.Unknown, .. s.Shape])));
         return [.. node.Outputs([.. shapes]).Select(Value.Symbolic)];
     }
+
+    private static Value Detached(Value v) => v.IsSymbolic || !v.Tensor.requires_grad ? v : Value.Eager(v.Tensor.detach());
 
     private static Value Single(NodeContext n, IReadOnlyList<Value> outputs) =>
         outputs.Count == 1 ? outputs[0] : throw n.Error($"a branch gives {outputs.Count} outputs, one is supported");
