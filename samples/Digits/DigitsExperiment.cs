@@ -20,10 +20,13 @@ public sealed record DigitsResult(TrainingJobResult Job, string Repository, doub
 public static class DigitsExperiment
 {
     /// <summary>The networks, by the name the program takes.</summary>
-    public static IReadOnlyList<string> Networks { get; } = ["mlp", "cnn", "resnet", "autoencoder"];
+    public static IReadOnlyList<string> Networks { get; } = ["mlp", "cnn", "resnet", "autoencoder", "imported"];
 
     /// <summary>The data file beside the program.</summary>
     public static string DataPath => Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz");
+
+    /// <summary>The CNN PyTorch defined and exported (samples/data/make_pytorch_digits_cnn.py) that the "imported" network fine-tunes.</summary>
+    public static string PyTorchModelPath => Path.Combine(AppContext.BaseDirectory, "data", "pytorch-digits-cnn.onnx");
 
     /// <summary>The seed for the split, the noise, the initialization and the training.</summary>
     public const int Seed = 2024;
@@ -61,6 +64,7 @@ public static class DigitsExperiment
                 {
                     "mlp" => DigitsNetworks.Mlp(train, Seed),
                     "cnn" => DigitsNetworks.Cnn(train, Seed),
+                    "imported" => DigitsNetworks.Imported(PyTorchModelPath, Seed),
                     _ => DigitsNetworks.ResNet(train, Seed),
                 };
                 job = Job(network, net, options, train, validation, test, artifacts, observer, epochs);

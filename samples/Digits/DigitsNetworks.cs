@@ -1,5 +1,6 @@
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Builder;
+using OnnxBridge.Core.Import;
 using OnnxBridge.Core.Layers;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Training;
@@ -30,6 +31,24 @@ public static class DigitsNetworks
             Schedule = LearningRateSchedule.Cosine(30),
             Seed = seed,
             CheckpointEvery = 10,
+        });
+
+    /// <summary>
+    /// A CNN not made in C#: PyTorch defined, initialized and exported it (its input is the same 64
+    /// raw pixels); <see cref="OnnxImporter"/> turns it into a trainable block, fine-tuned here with
+    /// AdamW. Its keys are PyTorch's (<c>features.0.weight</c>, ...), its BatchNorm uses the running
+    /// statistics it was exported with.
+    /// </summary>
+    public static (Block Net, TrainerOptions Options) Imported(string onnxPath, int seed) => (
+        OnnxImporter.Import(onnxPath),
+        new TrainerOptions
+        {
+            Epochs = 15,
+            BatchSize = 32,
+            Optimizer = OptimizerSpec.AdamW(3e-3, weightDecay: 1e-4),
+            Schedule = LearningRateSchedule.Cosine(15),
+            Seed = seed,
+            CheckpointEvery = 5,
         });
 
     /// <summary>Normalization → 8x8 image → two conv/pool stages with batch norm → Dropout → 10, trained with SGD and momentum.</summary>

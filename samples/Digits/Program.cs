@@ -1,7 +1,7 @@
 // The 8x8 handwritten digits end to end: for an MLP, a small CNN, a small ResNet and a denoising
 // U-Net autoencoder, train in TorchSharp, save the checkpoints, metrics and curves, export to ONNX,
 // check ONNX Runtime against TorchSharp on the whole test split, and write a model repository the
-// host serves. Usage: Digits [ARTIFACTS_DIR] [mlp|cnn|resnet|autoencoder|all] (default: all)
+// host serves; and a CNN PyTorch made, imported from ONNX and fine-tuned. Usage: Digits [ARTIFACTS_DIR] [mlp|cnn|resnet|autoencoder|imported|all] (default: all)
 using System.Diagnostics;
 using System.Globalization;
 using OnnxBridge.Samples.Digits;

@@ -18,6 +18,7 @@ public sealed class DigitsSampleServingTests
     [TestMethod]
     [DataRow("resnet", 10)]
     [DataRow("autoencoder", 64)]
+    [DataRow("imported", 10)]   // the PyTorch-made CNN, imported from ONNX and fine-tuned
     public async Task DigitsSample_TrainedByTheSample_IsServedAsTorchSharpComputesIt(string network, int outputWidth)
     {
         using var artifacts = new TempFolder();

@@ -18,6 +18,7 @@ public sealed class DigitsTests
     [DataRow("mlp")]
     [DataRow("cnn")]
     [DataRow("resnet")]
+    [DataRow("imported")]   // a CNN PyTorch made and exported, imported and fine-tuned
     public void DigitsSample_FixedSeed_ReachesAccuracyWithParity(string network)
     {
         using var temp = new TempFolder();

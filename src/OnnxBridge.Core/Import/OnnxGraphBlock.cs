@@ -32,7 +32,8 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
         foreach (var (name, key, value, trainable) in initializers)
         {
             var owner = OwnerOf(key, out var local);
-            var tensor = TensorConvert.ToTorch(value);
+            // Owned by the block for its lifetime, whatever dispose scope the import runs in.
+            var tensor = TensorConvert.ToTorch(value).DetachFromDisposeScope();
             registered.Add((name, trainable ? owner.AddParameter(local, tensor) : owner.AddBuffer(local, tensor), trainable));
         }
         _initializers = registered;
@@ -107,7 +108,8 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
         var device = _initializers.Count > 0 ? _initializers[0].Tensor.device : CPU;
         var key = (node, device.ToString());
         if (!_constants.TryGetValue(key, out var tensor))
-            _constants[key] = tensor = TensorConvert.ToTorch(ConstantValue(context)).to(device);
+            // Cached across forwards, so out of the dispose scope a training step runs in.
+            _constants[key] = tensor = TensorConvert.ToTorch(ConstantValue(context)).to(device).DetachFromDisposeScope();
         return Value.Eager(tensor);
     }
 
