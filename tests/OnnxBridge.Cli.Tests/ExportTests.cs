@@ -226,7 +226,7 @@ public sealed class ExportTests
     }
 
     [TestMethod]
-    [DataRow(new[] { "--input", "input:float32[batch,20]", "--out", "x.onnx" }, "give exactly one of --model (an architecture file) and --type")]
+    [DataRow(new[] { "--input", "input:float32[batch,20]", "--out", "x.onnx" }, "give exactly one of --model (an architecture file), --type (a type in a plugin assembly) and --onnx")]
     [DataRow(new[] { "--model", "mlp.json", "--out", "x.onnx" }, "give --input name:dtype[dims] (once per graph input, in the order the forward takes them)")]
     [DataRow(new[] { "--model", "mlp.json", "--input", "a:float32[batch,20]", "--input", "b:float32[batch,20]", "--out", "x.onnx" }, "Sequential takes one input, but 2 were declared; a block with several inputs derives from MultiInputBlock")]
     [DataRow(new[] { "--model", "mlp.json", "--input", "input:float32[batch,20]" }, "say where the model goes: --out, --repository or --bundle")]

@@ -35,6 +35,8 @@ public sealed class ImportCommandTests
         StringAssert.Contains(text, "inputs:  pixels:float32[batch,1,8,8]");
         StringAssert.Contains(text, "parameter 0.weight [8, 1, 3, 3]");
         StringAssert.Contains(text, "buffer    1.running_mean [8]");
+        StringAssert.Contains(text, "a plain chain of layers, the same keys as a Sequential:");
+        StringAssert.Contains(text, "(5): Linear(in_features=128, out_features=10, bias=True)");
 
         (exitCode, text, error) = CliRunner.Run("train", "--onnx", temp.File("imported/model.onnx"), "--weights", temp.File("imported/weights.safetensors"),
             "--data", RepoFiles.Path("samples", "data", "digits.csv.gz"), "--epochs", "4", "--out", temp.File("tuned"));

@@ -85,7 +85,7 @@ public sealed class TrainTests
     [DataRow(new[] { "--preset", "mlp", "--optimizer", "rmsprop" }, "error: unknown optimizer 'rmsprop': use sgd, adam or adamw")]
     [DataRow(new[] { "--preset", "cnn" }, "error: the cnn preset needs square images of at least 4x4 pixels, but rows have 4 features")]
     [DataRow(new[] { "--preset", "mlp", "--schedule", "step:x" }, "error: unknown schedule 'step:x'")]
-    [DataRow(new string[0], "error: give exactly one of --model (an architecture file) and --preset (mlp or cnn)")]
+    [DataRow(new string[0], "error: give exactly one of --model (an architecture file), --preset (mlp or cnn) and --onnx (an ONNX model to fine-tune)")]
     public void Train_BadArguments_ExitTwoWithAMessage(string[] extra, string expected)
     {
         using var temp = new TempFolder();

@@ -101,6 +101,44 @@ public sealed class OnnxImportTests
     }
 
     [TestMethod]
+    public void PyTorchSequentials_ComeBackAsSequentialsOfRealLayers_WithPyTorchsKeysAndTheSameGraph()
+    {
+        var data = TensorFiles.LoadDict(Path.Combine(s_models.Value, "data.pt"));
+        foreach (var (name, x) in new[] { ("mlp", data["x"]), ("cnn", data["x"].reshape(5, 1, 8, 8)) })
+        {
+            var path = Path.Combine(s_models.Value, name + ".onnx");
+            var graph = OnnxImporter.Import(path);
+            var sequential = OnnxImporter.AsSequential(graph);
+            Assert.IsNotNull(sequential, $"{name}: a PyTorch Sequential is recognized");
+            graph.eval();
+            sequential.eval();
+
+            CollectionAssert.AreEqual(graph.state_dict().Keys.ToArray(), sequential.state_dict().Keys.Where(k => !k.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToArray(), name);
+            AssertClose(data[name], sequential.forward(x), $"{name}: the recognized Sequential vs PyTorch");
+            var original = Onnx.OnnxFiles.ReadModel(path);
+            var again = Export.OnnxExporter.Export(sequential, new Export.ExportOptions(graph.Inputs[0]));
+            CollectionAssert.AreEqual(original.Graph.Node.Select(n => n.OpType).Where(op => op != "Identity").ToArray(), again.Graph.Node.Select(n => n.OpType).ToArray(), $"{name}: the same ops, in order");
+            CollectionAssert.AreEquivalent(original.Graph.Initializer.Select(i => i.Name).ToArray(), again.Graph.Initializer.Select(i => i.Name).ToArray(), $"{name}: the same initializer names");
+        }
+        Console.WriteLine(OnnxImporter.AsSequential(OnnxImporter.Import(Path.Combine(s_models.Value, "cnn.onnx"))));
+    }
+
+    [TestMethod]
+    public void GraphsThatAreNotAChainOfLayers_StayGraphBlocks()
+    {
+        // d2l's FixedHiddenMLP (a Loop) and a graph with a branch (x + relu(x)) are not Sequentials.
+        var graph = new GraphProto { Name = "g" };
+        graph.Input.Add(FloatInput("x", 4));
+        graph.Node.Add(new NodeProto { OpType = "Relu", Input = { "x" }, Output = { "r" } });
+        graph.Node.Add(new NodeProto { OpType = "Add", Input = { "x", "r" }, Output = { "y" } });
+        graph.Output.Add(FloatInput("y", 4));
+        var model = new ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+
+        Assert.IsNull(OnnxImporter.AsSequential(OnnxImporter.Import(model)));
+    }
+
+    [TestMethod]
     public void UnsupportedOps_FailWithOneErrorListingEveryOpAndNode()
     {
         var graph = new GraphProto { Name = "g" };

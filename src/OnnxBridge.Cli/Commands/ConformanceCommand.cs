@@ -83,7 +83,15 @@ internal static class ConformanceCommand
             output.WriteLine($"{suite}: misses by reason ({misses.Sum(g => g.Count())} cases)");
             foreach (var group in misses)
                 output.WriteLine($"  {group.Count(),4}  {group.Key}: {string.Join(", ", group.Select(o => o.Name).Take(6))}{(group.Count() > 6 ? ", ..." : "")}");
-            summaries.Add($"{suite}: {outcomes.Count(o => o.Eager)} of {outcomes.Count} import and match eagerly, {outcomes.Count(o => o.Reexported)} re-export and match");
+            var summary = $"{suite}: {outcomes.Count(o => o.Eager)} of {outcomes.Count} import and match eagerly, {outcomes.Count(o => o.Reexported)} re-export and match";
+            if (Suites.FirstOrDefault(x => x.Folder == suite).Cases is { } catalogue)
+            {
+                // The PyTorch suites have blocks rebuilt from our layers: one training step must move the parameters alike.
+                var steps = FineTuneCheck.Run(Path.Combine(root, suite), catalogue).Where(o => o.Compared).ToList();
+                foreach (var o in steps.Where(o => all || !o.Matched)) output.WriteLine($"{(o.Matched ? "ok    " : "miss  ")}{suite}/{o.Name}: fine-tuning step — {o.Detail}");
+                summary += $", {steps.Count(o => o.Matched)} of {steps.Count} with parameters fine-tune as the rebuilt block does";
+            }
+            summaries.Add(summary);
         }
         foreach (var line in summaries) output.WriteLine(line);
         return OnnxBridgeCli.Success;

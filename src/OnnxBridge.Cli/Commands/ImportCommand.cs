@@ -48,6 +48,8 @@ internal static class ImportCommand
         output.WriteLine(string.Create(c, $"  {parameters.Count} trainable parameters ({parameters.Sum(p => p.parameter.numel()):N0} values), {buffers.Count} buffers ({buffers.Sum(b => b.buffer.numel()):N0} values)"));
         foreach (var (name, parameter) in parameters) output.WriteLine($"    parameter {name} {Core.Values.Dim.Format(parameter.shape.Select(Core.Values.Dim.Known))}");
         foreach (var (name, buffer) in buffers) output.WriteLine($"    buffer    {name} {Core.Values.Dim.Format(buffer.shape.Select(Core.Values.Dim.Known))}");
+        if (OnnxImporter.AsSequential(block) is { } sequential)
+            output.WriteLine($"  a plain chain of layers, the same keys as a Sequential:\n    {sequential.ToString().Replace("\n", "\n    ", StringComparison.Ordinal)}");
         output.WriteLine($"wrote {modelOut} and {weightsOut}");
         output.WriteLine($"next: onnxbridge train --onnx {modelOut} --weights {weightsOut} --data DATA.csv");
         output.WriteLine($"      onnxbridge export --onnx {modelOut} --weights {weightsOut} --out model.onnx --verify");

@@ -87,7 +87,7 @@ internal static class OnnxSuiteRunner
     }
 
     /// <summary>Loads the case's initializers, in the graph's order, into the entry's keys.</summary>
-    private static void LoadInitializers(Block block, OnnxTestCase testCase, SuiteCase entry)
+    internal static void LoadInitializers(Block block, OnnxTestCase testCase, SuiteCase entry)
     {
         var initializers = testCase.Model.Graph.Initializer;
         var keys = entry.Keys ?? [.. block.named_parameters().Select(p => p.name)];

@@ -48,6 +48,9 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
     /// <summary>The opset of the default ONNX domain the model was written against.</summary>
     public int Opset => _opset;
 
+    /// <summary>The graph this block replays.</summary>
+    internal GraphProto Graph => _graph;
+
     /// <inheritdoc/>
     public override int InputCount => Inputs.Count;
 

@@ -1,3 +1,4 @@
+using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;
 using OnnxBridge.Onnx;
 using OnnxBridge.Onnx.Proto;
@@ -63,6 +64,25 @@ public static class OnnxImporter
             return (i.Name, keys[i.Name], value, trainable.Contains(i.Name) && IsFloating(value.ElementType));
         }).ToList();
         return new OnnxGraphBlock(graph, opset, inputs, outputs, initializers);
+    }
+
+    /// <summary>
+    /// The imported graph as PyTorch's <c>nn.Sequential</c> of real layers (<c>Linear</c>,
+    /// <c>Conv1d</c>/<c>Conv2d</c>, <c>BatchNorm</c>, the activations, pooling, <c>Flatten</c>, ...), with
+    /// the graph block's current weights and the same state-dict keys — or null where the rule does not
+    /// hold, and the graph block is the import. The rule: one input and one output; the nodes form a
+    /// plain chain (each takes the previous one's output and otherwise only initializers); every node
+    /// is an op a layer exports to, in the form that layer writes (Gemm with transB=1 and α=β=1,
+    /// symmetric pads, no auto_pad, Flatten at axis 1, ...); and the initializers of each layer are
+    /// named <c>N.weight</c>, <c>N.bias</c>, ... with one integer N per layer, increasing along the
+    /// chain — as PyTorch and OnnxBridge name a Sequential's. Layers without parameters take the
+    /// positions after the layer before them; a position nothing takes (a Dropout an inference export
+    /// dropped) holds an <c>Identity</c>.
+    /// </summary>
+    public static Sequential? AsSequential(OnnxGraphBlock imported)
+    {
+        ArgumentNullException.ThrowIfNull(imported);
+        return SequentialRecognizer.Recognize(imported);
     }
 
     /// <summary>
@@ -147,9 +167,10 @@ public static class OnnxImporter
         return result;
     }
 
-    /// <summary>The state-dict key of each initializer name (the rule in the remarks above).</summary>
-    internal static Dictionary<string, string> StateDictKeys(IEnumerable<string> names)
+    /// <summary>The state-dict key each initializer name gets, in the graph's initializer order (the rule in the remarks above).</summary>
+    public static IReadOnlyDictionary<string, string> StateDictKeys(IEnumerable<string> names)
     {
+        ArgumentNullException.ThrowIfNull(names);
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);
         var tensors = new HashSet<string>(StringComparer.Ordinal);
         var groups = new HashSet<string>(StringComparer.Ordinal);
