@@ -26,6 +26,7 @@ public sealed class QuickstartTests
         OnnxChecker.AssertValid(Path.Combine(temp.Path, "models", "mlp.onnx"));
         // One export: the bundle holds the very model written to models/ (the old flow exported twice).
         CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(temp.Path, "models", "mlp.onnx")), File.ReadAllBytes(Path.Combine(temp.Path, "bundles", "mlp", "model.onnx")));
+        ImportRoundTrip.AssertRoundTrips(Path.Combine(temp.Path, "bundles", "mlp"));   // export → import → export
     }
 
     [TestMethod]

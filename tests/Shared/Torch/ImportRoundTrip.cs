@@ -32,6 +32,20 @@ internal static class ImportRoundTrip
         using var session = OnnxModelSession.Open(model.ToByteArray());
         foreach (var (set, n) in bundle.DataSets.Select((s, n) => (s, n)))
             AssertMatches(bundleFolder, $"re-exported, ONNX Runtime, data set {n}", set.Outputs, [.. session.Run(set.Inputs).Select(o => o.Tensor)]);
+
+        // Where the structure is recognized (a Sequential of layers), the layers export the very graph.
+        if (OnnxImporter.AsSequential(block) is { } sequential)
+        {
+            sequential.eval();
+            var again = Core.Export.OnnxExporter.Export(sequential, block.ExportOptions());
+            CollectionAssert.AreEqual(bundle.Model.Graph.Node.Select(n => n.OpType).ToArray(), again.Graph.Node.Select(n => n.OpType).ToArray(), $"{bundleFolder}: the recognized Sequential's ops");
+            CollectionAssert.AreEquivalent(bundle.Model.Graph.Initializer.Select(i => i.Name).ToArray(), again.Graph.Initializer.Select(i => i.Name).ToArray(), $"{bundleFolder}: the recognized Sequential's initializers");
+            using (no_grad())
+            {
+                var outputs = sequential.forward_all([.. bundle.DataSets[0].Inputs.Select(i => TensorConvert.ToTorch(i.Tensor))]);
+                AssertMatches(bundleFolder, "recognized Sequential, eager", bundle.DataSets[0].Outputs, [.. outputs.Select(TensorConvert.ToHost)]);
+            }
+        }
     }
 
     private static void AssertMatches(string bundle, string where, IReadOnlyList<NamedTensor> expected, IReadOnlyList<Onnx.Tensors.HostTensor> actual)
