@@ -64,11 +64,46 @@ internal static partial class OpTranslators
             return One(ResizeSpatial(n, n.Input(0), scales, null, "nearest", false));
         };
         t["Loop"] = Loop;
+        t["LSTM"] = Lstm;
         t["If"] = n =>
         {
             n.Require(n.Node.Output.Count == 1, "If with several outputs");
             return One(Flow.If(n.Input(0), () => Single(n, n.RunSubgraph(n.Graph("then_branch"), [])), () => Single(n, n.RunSubgraph(n.Graph("else_branch"), []))));
         };
+    }
+
+    /// <summary>
+    /// ONNX LSTM in the form PyTorch's LSTM computes: default activations, no peepholes, no
+    /// sequence_lens or clip, forward or bidirectional. The weights go back to PyTorch's gate order
+    /// (ONNX i, o, f, c → i, f, g, o) for <see cref="Ops.Lstm"/>; the outputs take ONNX's layouts.
+    /// </summary>
+    private static IReadOnlyList<Value> Lstm(NodeContext n)
+    {
+        var direction = n.String("direction", "forward");
+        n.Require(direction is "forward" or "bidirectional", $"direction '{direction}'");
+        n.Require(n.Attribute("activations") is null && n.Attribute("clip") is null && n.Int("input_forget", 0) == 0, "LSTM with custom activations, clip or input_forget");
+        n.Require(n.OptionalInput(4) is null && n.OptionalInput(7) is null, "LSTM with sequence_lens or peepholes");
+        var batchFirst = n.Int("layout", 0) == 1;
+        var (x, w, r, b) = (n.Input(0), n.Input(1), n.Input(2), n.OptionalInput(3));
+        var (h0, c0) = (n.OptionalInput(5), n.OptionalInput(6));
+        var hidden = n.Int("hidden_size", 0) is > 0 and var h ? h : r.Shape[2].Size ?? throw n.Error("hidden_size is required");
+        var directions = direction == "bidirectional" ? 2 : 1;
+        Value PyTorchOrder(Value v) => Ops.Cat([Ops.Narrow(v, 0, 0, hidden), Ops.Narrow(v, 0, 2 * hidden, hidden), Ops.Narrow(v, 0, 3 * hidden, hidden), Ops.Narrow(v, 0, hidden, hidden)], 0);
+        Value Direction(Value v, int d) => Ops.Squeeze(Ops.Narrow(v, 0, d, 1), 0);
+        var weights = Enumerable.Range(0, directions).Select(d => new LstmWeights(
+            PyTorchOrder(Direction(w, d)), PyTorchOrder(Direction(r, d)),
+            b is null ? null : PyTorchOrder(Ops.Narrow(Direction(b, d), 0, 0, 4 * hidden)),
+            b is null ? null : PyTorchOrder(Ops.Narrow(Direction(b, d), 0, 4 * hidden, 4 * hidden)))).ToList();
+        if (batchFirst)
+        {
+            x = Ops.Permute(x, 1, 0, 2);
+            h0 = h0 is null ? null : Ops.Permute(h0, 1, 0, 2);
+            c0 = c0 is null ? null : Ops.Permute(c0, 1, 0, 2);
+        }
+        var (y, hn, cn) = Ops.Lstm(x, [weights], h0, c0);
+        // Ours: [seq, batch, directions·H]; ONNX's Y: [seq, directions, batch, H] (layout 1: [batch, seq, directions, H]).
+        var yOnnx = Ops.Stack(directions == 1 ? [y] : Ops.Chunk(y, 2, -1), 1);
+        return batchFirst ? [Ops.Permute(yOnnx, 2, 0, 1, 3), Ops.Permute(hn, 1, 0, 2), Ops.Permute(cn, 1, 0, 2)] : [yOnnx, hn, cn];
     }
 
     /// <summary>

@@ -93,11 +93,25 @@ internal static partial class OpTranslators
                 if (shape[i] != 0) continue;
                 if (i >= x.Rank) throw n.Error($"shape [{string.Join(", ", shape)}] copies dimension {i} of a rank-{x.Rank} input");
                 if (x.Shape[i].Size is { } size) shape[i] = size;
-                else if (i == 0 && shape.Skip(1).All(d => d > 0)) return One(Ops.ReshapeBatch(x, shape[1..]));
-                else throw n.Error($"shape [{string.Join(", ", shape)}] copies symbolic dimension {i} ({x.Shape[i]}); only the first can stay symbolic");
+                else return One(CopyingReshape(n, x, shape));
             }
         }
         return One(Ops.Reshape(x, shape));
+    }
+
+    /// <summary>
+    /// A Reshape that keeps symbolic dimensions (0 copies one) recorded as ONNX writes it, since the op
+    /// layer's reshape takes sizes; only during export, where eagerly every dimension is known.
+    /// </summary>
+    private static Value CopyingReshape(NodeContext n, Value x, long[] shape)
+    {
+        var graph = Tracing.GraphRecorder.Current ?? throw n.Error("a reshape copying an unknown dimension outside an export");
+        var sx = Ops.Lift(graph, x);
+        var dims = shape.Select((d, i) => d == 0 ? sx.Shape[i] : d > 0 ? Dim.Known(d) : Dim.Unknown).ToArray();
+        var known = dims.Where(d => d.IsKnown).Aggregate(1L, (p, d) => p * d.Size!.Value);
+        var total = Tracing.ShapeInference.Product(sx.Shape);
+        if (shape.Contains(-1) && total.IsKnown && known > 0) dims[Array.IndexOf(shape, -1L)] = Dim.Known(total.Size!.Value / known);
+        return Value.Symbolic(graph.Node("Reshape").Input(sx).ConstantInput(shape).Output(sx.ElementType, dims));
     }
 
     /// <summary>ONNX Flatten: always 2-D, [product of dims before axis, product of the rest].</summary>
