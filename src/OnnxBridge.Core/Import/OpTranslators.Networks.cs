@@ -64,7 +64,9 @@ internal static partial class OpTranslators
             return One(ResizeSpatial(n, n.Input(0), scales, null, "nearest", false));
         };
         t["Loop"] = Loop;
-        t["LSTM"] = Lstm;
+        t["LSTM"] = Recurrent;
+        t["GRU"] = Recurrent;
+        t["RNN"] = Recurrent;
         t["If"] = n =>
         {
             n.Require(n.Node.Output.Count == 1, "If with several outputs");
@@ -73,37 +75,58 @@ internal static partial class OpTranslators
     }
 
     /// <summary>
-    /// ONNX LSTM in the form PyTorch's LSTM computes: default activations, no peepholes, no
-    /// sequence_lens or clip, forward or bidirectional. The weights go back to PyTorch's gate order
-    /// (ONNX i, o, f, c → i, f, g, o) for <see cref="Ops.Lstm"/>; the outputs take ONNX's layouts.
+    /// ONNX LSTM, GRU and RNN in the forms PyTorch's layers compute: default activations (RNN: Tanh or
+    /// Relu), GRU with linear_before_reset=1, no peepholes, sequence_lens or clip, forward or
+    /// bidirectional. The weights go back to PyTorch's gate order for the op layer; the outputs take
+    /// ONNX's layouts.
     /// </summary>
-    private static IReadOnlyList<Value> Lstm(NodeContext n)
+    private static IReadOnlyList<Value> Recurrent(NodeContext n)
     {
+        var op = n.Node.OpType;
         var direction = n.String("direction", "forward");
         n.Require(direction is "forward" or "bidirectional", $"direction '{direction}'");
-        n.Require(n.Attribute("activations") is null && n.Attribute("clip") is null && n.Int("input_forget", 0) == 0, "LSTM with custom activations, clip or input_forget");
-        n.Require(n.OptionalInput(4) is null && n.OptionalInput(7) is null, "LSTM with sequence_lens or peepholes");
+        n.Require(n.Attribute("clip") is null && n.Int("input_forget", 0) == 0 && n.OptionalInput(4) is null && n.OptionalInput(7) is null,
+            $"{op} with clip, input_forget, sequence_lens or peepholes");
+        if (op == "GRU") n.Require(n.Int("linear_before_reset", 0) == 1, "GRU with linear_before_reset=0 (PyTorch's GRU is linear_before_reset=1)");
+        var activations = n.Attribute("activations")?.Strings.Select(b => b.ToStringUtf8()).Distinct().ToList();
+        var relu = op == "RNN" && activations is ["Relu"];
+        n.Require(activations is null || (op == "RNN" && activations is ["Tanh"] or ["Relu"]), $"{op} with activations [{string.Join(", ", activations ?? [])}]");
+        var gates = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1;
         var batchFirst = n.Int("layout", 0) == 1;
         var (x, w, r, b) = (n.Input(0), n.Input(1), n.Input(2), n.OptionalInput(3));
-        var (h0, c0) = (n.OptionalInput(5), n.OptionalInput(6));
+        var (h0, c0) = (n.OptionalInput(5), op == "LSTM" ? n.OptionalInput(6) : null);
         var hidden = n.Int("hidden_size", 0) is > 0 and var h ? h : r.Shape[2].Size ?? throw n.Error("hidden_size is required");
         var directions = direction == "bidirectional" ? 2 : 1;
-        Value PyTorchOrder(Value v) => Ops.Cat([Ops.Narrow(v, 0, 0, hidden), Ops.Narrow(v, 0, 2 * hidden, hidden), Ops.Narrow(v, 0, 3 * hidden, hidden), Ops.Narrow(v, 0, hidden, hidden)], 0);
+        // ONNX's gate order back to PyTorch's: LSTM i, o, f, c → i, f, g, o; GRU z, r, h → r, z, n.
+        Value Block(Value v, long k) => Ops.Narrow(v, 0, k * hidden, hidden);
+        Value PyTorchOrder(Value v) => gates switch
+        {
+            4 => Ops.Cat([Block(v, 0), Block(v, 2), Block(v, 3), Block(v, 1)], 0),
+            3 => Ops.Cat([Block(v, 1), Block(v, 0), Block(v, 2)], 0),
+            _ => v,
+        };
         Value Direction(Value v, int d) => Ops.Squeeze(Ops.Narrow(v, 0, d, 1), 0);
-        var weights = Enumerable.Range(0, directions).Select(d => new LstmWeights(
+        var weights = Enumerable.Range(0, directions).Select(d => new RecurrentWeights(
             PyTorchOrder(Direction(w, d)), PyTorchOrder(Direction(r, d)),
-            b is null ? null : PyTorchOrder(Ops.Narrow(Direction(b, d), 0, 0, 4 * hidden)),
-            b is null ? null : PyTorchOrder(Ops.Narrow(Direction(b, d), 0, 4 * hidden, 4 * hidden)))).ToList();
+            b is null ? null : PyTorchOrder(Ops.Narrow(Direction(b, d), 0, 0, gates * hidden)),
+            b is null ? null : PyTorchOrder(Ops.Narrow(Direction(b, d), 0, gates * hidden, gates * hidden)))).ToList();
         if (batchFirst)
         {
             x = Ops.Permute(x, 1, 0, 2);
             h0 = h0 is null ? null : Ops.Permute(h0, 1, 0, 2);
             c0 = c0 is null ? null : Ops.Permute(c0, 1, 0, 2);
         }
-        var (y, hn, cn) = Ops.Lstm(x, [weights], h0, c0);
+        Value[] outputs = op switch
+        {
+            "LSTM" => Ops.Lstm(x, [weights], h0, c0) is var (y, hn, cn) ? [y, hn, cn] : [],
+            "GRU" => Ops.Gru(x, [weights], h0) is var (y, hn) ? [y, hn] : [],
+            _ => Ops.Rnn(x, [weights], relu, h0) is var (y, hn) ? [y, hn] : [],
+        };
         // Ours: [seq, batch, directions·H]; ONNX's Y: [seq, directions, batch, H] (layout 1: [batch, seq, directions, H]).
-        var yOnnx = Ops.Stack(directions == 1 ? [y] : Ops.Chunk(y, 2, -1), 1);
-        return batchFirst ? [Ops.Permute(yOnnx, 2, 0, 1, 3), Ops.Permute(hn, 1, 0, 2), Ops.Permute(cn, 1, 0, 2)] : [yOnnx, hn, cn];
+        var yOnnx = Ops.Stack(directions == 1 ? [outputs[0]] : Ops.Chunk(outputs[0], 2, -1), 1);
+        return batchFirst
+            ? [Ops.Permute(yOnnx, 2, 0, 1, 3), .. outputs.Skip(1).Select(s => Ops.Permute(s, 1, 0, 2))]
+            : [yOnnx, .. outputs.Skip(1)];
     }
 
     /// <summary>

@@ -65,6 +65,13 @@ internal sealed class OnnxNode
         return Add(attribute);
     }
 
+    public OnnxNode Attribute(string name, IEnumerable<string> values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeType.Strings };
+        attribute.Strings.AddRange(values.Select(Google.Protobuf.ByteString.CopyFromUtf8));
+        return Add(attribute);
+    }
+
     public OnnxNode Attribute(string name, GraphProto graph) => Add(new AttributeProto { Name = name, Type = AttributeType.Graph, G = graph });
 
     public OnnxNode Attribute(string name, HostTensor value) => Add(new AttributeProto { Name = name, Type = AttributeType.Tensor, T = value.ToProto("") });
