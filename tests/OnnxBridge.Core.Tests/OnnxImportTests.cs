@@ -54,7 +54,7 @@ public sealed class OnnxImportTests
         Assert.IsTrue(block.parameters().All(p => p.requires_grad), "float initializers are trainable parameters");
         Assert.AreEqual("x:float32[batch,64]", block.Inputs.Single().ToString());
         using var y = block.forward_all(data["x"])[0];
-        AssertClose(data["mlp"], y, "imported MLP vs PyTorch");
+        TensorAssert.Close(data["mlp"], y, "imported MLP vs PyTorch");
     }
 
     [TestMethod]
@@ -64,7 +64,7 @@ public sealed class OnnxImportTests
         var data = TensorFiles.LoadDict(Path.Combine(s_models.Value, "data.pt"));
         var x = data["x"].reshape(5, 1, 8, 8);
         block.eval();
-        AssertClose(data["cnn"], block.forward_all(x)[0], "imported CNN vs PyTorch");
+        TensorAssert.Close(data["cnn"], block.forward_all(x)[0], "imported CNN vs PyTorch");
         Assert.IsTrue(block.named_buffers().Any(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)), "BatchNorm's running statistics are buffers");
 
         // One epoch on a generated task: the class is the quadrant of the image's brightest pixel.
@@ -97,7 +97,7 @@ public sealed class OnnxImportTests
         var probe = rand(7, 1, 8, 8);   // another batch size than PyTorch exported with
         var ours = block.forward_all(probe)[0];
         var theirs = TensorConvert.ToTorch(session.Run([new("x", TensorConvert.ToHost(probe))])[0].Tensor);
-        AssertClose(ours, theirs, "re-exported fine-tuned CNN under ONNX Runtime vs TorchSharp");
+        TensorAssert.Close(ours, theirs, "re-exported fine-tuned CNN under ONNX Runtime vs TorchSharp");
     }
 
     [TestMethod]
@@ -114,7 +114,7 @@ public sealed class OnnxImportTests
             sequential.eval();
 
             CollectionAssert.AreEqual(graph.state_dict().Keys.ToArray(), sequential.state_dict().Keys.Where(k => !k.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToArray(), name);
-            AssertClose(data[name], sequential.forward(x), $"{name}: the recognized Sequential vs PyTorch");
+            TensorAssert.Close(data[name], sequential.forward(x), $"{name}: the recognized Sequential vs PyTorch");
             var original = Onnx.OnnxFiles.ReadModel(path);
             var again = Export.OnnxExporter.Export(sequential, new Export.ExportOptions(graph.Inputs[0]));
             CollectionAssert.AreEqual(original.Graph.Node.Select(n => n.OpType).Where(op => op != "Identity").ToArray(), again.Graph.Node.Select(n => n.OpType).ToArray(), $"{name}: the same ops, in order");
@@ -176,11 +176,4 @@ public sealed class OnnxImportTests
         Name = name,
         Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimValue = size } } } } },
     };
-
-    private static void AssertClose(Tensor expected, Tensor actual, string what)
-    {
-        Assert.IsTrue(expected.shape.SequenceEqual(actual.shape), $"{what}: shape [{string.Join(", ", actual.shape)}], expected [{string.Join(", ", expected.shape)}]");
-        var worst = (actual - expected).abs().sub(expected.abs().mul(1e-5)).max().item<float>();
-        Assert.IsTrue(worst <= 1e-5, $"{what}: |Δ| exceeds 1e-5 + 1e-5·|ref| by up to {worst}");
-    }
 }

@@ -227,13 +227,7 @@ public sealed class PyTorchChapterTests
     private static IEnumerable<FixedHiddenMlp> FixedHidden(Block net) =>
         net.modules().Prepend(net).OfType<FixedHiddenMlp>();
 
-    private static void AssertClose(Tensor actual, Tensor expected, string what)
-    {
-        CollectionAssert.AreEqual(expected.shape, actual.shape, what);
-        var bound = (expected.abs() * 1e-5 + 1e-5).to(ScalarType.Float32);
-        var excess = ((actual - expected).abs() - bound).max().item<float>();
-        Assert.IsTrue(excess <= 0, $"{what}: off by {excess:G3} beyond |Δ| ≤ 1e-5 + 1e-5·|ref|");
-    }
+    private static void AssertClose(Tensor actual, Tensor expected, string what) => TensorAssert.Close(expected, actual, what);
 
     private sealed record Report(string[] keys, string[] missing, string[] unexpected, string printed);
 
