@@ -1,0 +1,45 @@
+using OnnxBridge.Onnx.TestCases;
+using OnnxBridge.Runtime.Parity;
+using OnnxBridge.Samples.Sequences;
+using OnnxBridge.Tests.Shared;
+
+namespace OnnxBridge.Host.Tests;
+
+/// <summary>
+/// The Sequences sample (issue #16): its LSTM classifier reaches its stated accuracy at every
+/// length, ONNX Runtime classes every test string as TorchSharp does, and the host serves requests
+/// of different sequence lengths — 8 and 24, the second one no training or export saw — with
+/// TorchSharp's outputs (fp32 tolerance 1e-5 + 1e-5·|ref|).
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class SequenceSampleServingTests
+{
+    [TestMethod]
+    public async Task SequenceSample_ReachesItsAccuracy_AndIsServedAtEveryLength()
+    {
+        using var artifacts = new TempFolder();
+        var result = SequenceExperiment.Run(artifacts.Path);
+
+        foreach (var (length, accuracy) in result.Accuracy)
+            Assert.IsTrue(accuracy >= 0.95, $"test accuracy {accuracy:P2} at length {length}; the README states at least 95 %");
+        Assert.IsTrue(result.Parity.Passed, result.Parity.Format());
+        Assert.AreEqual(0, result.PredictionMismatches, $"of {result.PredictionsCompared} test strings");
+
+        await using var server = await TestServer.StartAsync(addModels: repository =>
+            TempFolder.CopyTree(Path.Combine(result.Repository, "brackets"), Path.Combine(repository, "brackets")));
+        var sets = OnnxTestCase.Read(result.BundlePath).DataSets;
+        foreach (var length in new[] { 8, 24 })
+        {
+            var set = sets[Array.IndexOf(SequenceExperiment.TestLengths, length)];
+            var tokens = set.Inputs[0].Tensor.AsSpan<long>()[..(4 * length)].ToArray();
+            var response = await server.PostAsync("/v2/models/brackets/infer",
+                $$"""{"inputs":[{"name":"tokens","shape":[4,{{length}}],"datatype":"INT64","data":[{{string.Join(",", tokens)}}]}]}""");
+            Assert.AreEqual(200, response.Status, response.Body?.ToJsonString());
+            Assert.AreEqual("[4,2]", response.Body!["outputs"]![0]!["shape"]!.ToJsonString());
+            var reference = Onnx.Tensors.HostTensor.Create<float>(set.Outputs[0].Tensor.AsSpan<float>()[..8], 4, 2);
+            var parity = TensorComparer.Compare("logits", reference, Onnx.Tensors.HostTensor.Create<float>([.. Requests.Floats(response.Body)], 4, 2), Tolerance.Float32);
+            Assert.IsTrue(parity.Passed, $"length {length}: served vs TorchSharp, max |Δ| {parity.MaxAbsoluteError}");
+        }
+    }
+}
