@@ -19,6 +19,7 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
     private readonly int _opset;
     private readonly IReadOnlyList<(string Name, Tensor Tensor, bool Trainable)> _initializers;
     private readonly Dictionary<(NodeProto, string), Tensor> _constants = [];
+    private Device? _inputDevice;
 
     internal OnnxGraphBlock(GraphProto graph, int opset, IReadOnlyList<InputSpec> inputs, IReadOnlyList<string> outputNames,
         IReadOnlyList<(string Name, string Key, HostTensor Value, bool Trainable)> initializers)
@@ -66,6 +67,7 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
     {
         var scope = new Dictionary<string, Value>(StringComparer.Ordinal);
         for (int i = 0; i < inputs.Count; i++) scope[Inputs[i].Name] = inputs[i];
+        _inputDevice = inputs.FirstOrDefault(v => !v.IsSymbolic)?.Tensor.device;
         foreach (var (name, tensor, trainable) in _initializers)
         {
             // Buffers stay eager during export, so shape-like inputs remain readable constants and
@@ -108,7 +110,9 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
     /// <summary>A Constant node's value: an eager tensor (folded into whatever uses only constants), made once per device.</summary>
     private Value ConstantOf(NodeProto node, NodeContext context)
     {
-        var device = _initializers.Count > 0 ? _initializers[0].Tensor.device : CPU;
+        // Where the block's weights live (or, without weights, its eager inputs): constants join them there.
+        var device = _initializers.Count > 0 ? _initializers[0].Tensor.device
+            : _inputDevice ?? CPU;
         var key = (node, device.ToString());
         if (!_constants.TryGetValue(key, out var tensor))
             // Cached across forwards, so out of the dispose scope a training step runs in.

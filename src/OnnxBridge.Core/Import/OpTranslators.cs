@@ -22,7 +22,9 @@ internal static partial class OpTranslators
         ["Reshape"] = [1], ["Unsqueeze"] = [1], ["Squeeze"] = [1], ["Slice"] = [1, 2, 3, 4], ["Split"] = [1],
         ["Expand"] = [1], ["Tile"] = [1], ["Pad"] = [1, 2, 3], ["Clip"] = [1, 2], ["ReduceSum"] = [1], ["ReduceMean"] = [1],
         ["ReduceMax"] = [1], ["ReduceMin"] = [1], ["ReduceProd"] = [1], ["ReduceLogSumExp"] = [1], ["ReduceL2"] = [1],
-        ["ReduceSumSquare"] = [1], ["BatchNormalization"] = [3, 4], ["Dropout"] = [1, 2], ["ConstantOfShape"] = [0],
+        ["ReduceSumSquare"] = [1], ["ReduceL1"] = [1], ["ReduceLogSum"] = [1], ["BatchNormalization"] = [3, 4], ["Dropout"] = [1, 2],
+        ["ConstantOfShape"] = [0], ["Resize"] = [1, 2, 3], ["Upsample"] = [1], ["Trilu"] = [1], ["CumSum"] = [1], ["OneHot"] = [1, 2],
+        ["TopK"] = [1], ["Range"] = [0, 1, 2],
     };
 
     public static bool Supports(string opType) => Table.ContainsKey(opType);
