@@ -115,6 +115,30 @@ OPS = {
     "ones_like": lambda x, a: torch.ones_like(x[0]),
     "full_like": lambda x, a: torch.full_like(x[0], a["value"]),
     "add_arange_of_size": lambda x, a: x[0] + torch.arange(x[0].size(a["dim"])).to(x[0].dtype),
+    "tan": lambda x, a: torch.tan(x[0]),
+    "asin": lambda x, a: torch.asin(x[0]),
+    "acos": lambda x, a: torch.acos(x[0]),
+    "atan": lambda x, a: torch.atan(x[0]),
+    "sinh": lambda x, a: torch.sinh(x[0]),
+    "cosh": lambda x, a: torch.cosh(x[0]),
+    "asinh": lambda x, a: torch.asinh(x[0]),
+    "acosh": lambda x, a: torch.acosh(x[0]),
+    "atanh": lambda x, a: torch.atanh(x[0]),
+    "floor": lambda x, a: torch.floor(x[0]),
+    "ceil": lambda x, a: torch.ceil(x[0]),
+    "round": lambda x, a: torch.round(x[0]),
+    "sign": lambda x, a: torch.sign(x[0]),
+    "fmod": lambda x, a: torch.fmod(x[0], x[1]),
+    "remainder": lambda x, a: torch.remainder(x[0], x[1]),
+    "isnan": lambda x, a: torch.isnan(x[0]),
+    "isinf": lambda x, a: torch.isinf(x[0]),
+    "isneginf": lambda x, a: torch.isneginf(x[0]),
+    "tril": lambda x, a: torch.tril(x[0], a["k"]),
+    "triu": lambda x, a: torch.triu(x[0], a["k"]),
+    "nll_loss": lambda x, a: torch.nn.functional.nll_loss(x[0], x[1], weight=x[2].detach() if len(x) > 2 else None, reduction=a["reduction"],
+                                                          ignore_index=a.get("ignore_index", -100)),
+    "cross_entropy": lambda x, a: torch.nn.functional.cross_entropy(x[0], x[1], weight=x[2].detach() if len(x) > 2 else None, reduction=a["reduction"],
+                                                                    ignore_index=a.get("ignore_index", -100)),
 }
 
 torch.manual_seed(0)
@@ -224,6 +248,36 @@ CASES = [
     ("ones_like_int", "ones_like", {}, [torch.randint(0, 5, (2, 3))]),
     ("full_like", "full_like", {"value": 2.5}, [randn(3, 2)]),
     ("add_arange_of_size", "add_arange_of_size", {"dim": 1}, [randn(3, 4)]),
+    # Added with the importer (issue #15): the trig family, rounding, remainders, NaN/inf tests, triangles and the losses.
+    ("tan", "tan", {}, [randn(3, 4) * 0.5]),
+    ("asin", "asin", {}, [torch.rand(3, 4) * 1.8 - 0.9]),
+    ("acos", "acos", {}, [torch.rand(3, 4) * 1.8 - 0.9]),
+    ("atan", "atan", {}, [randn(3, 4)]),
+    ("sinh", "sinh", {}, [randn(3, 4)]),
+    ("cosh", "cosh", {}, [randn(3, 4)]),
+    ("asinh", "asinh", {}, [randn(3, 4)]),
+    ("acosh", "acosh", {}, [positive(3, 4) + 1]),
+    ("atanh", "atanh", {}, [torch.rand(3, 4) * 1.8 - 0.9]),
+    ("floor", "floor", {}, [randn(3, 4) * 3]),
+    ("ceil", "ceil", {}, [randn(3, 4) * 3]),
+    ("round_halves_to_even", "round", {}, [torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.4, 2.6])]),
+    ("sign", "sign", {}, [coarse(3, 4)]),
+    ("fmod", "fmod", {}, [randn(3, 4) * 4, away_from_zero(4)]),
+    ("remainder_int", "remainder", {}, [torch.randint(-9, 10, (3, 4)), torch.tensor([3, -3, 4, -5])]),
+    ("isnan", "isnan", {}, [torch.tensor([1.0, float("nan"), float("inf"), -float("inf"), 0.0])]),
+    ("isinf", "isinf", {}, [torch.tensor([1.0, float("nan"), float("inf"), -float("inf"), 0.0])]),
+    ("isneginf", "isneginf", {}, [torch.tensor([1.0, float("nan"), float("inf"), -float("inf"), 0.0])]),
+    ("tril", "tril", {"k": 0}, [randn(4, 5)]),
+    ("tril_batched_negative_k", "tril", {"k": -1}, [randn(2, 4, 5)]),
+    ("triu_k1", "triu", {"k": 1}, [randn(5, 4)]),
+    ("nll_mean", "nll_loss", {"reduction": "mean"}, [randn(4, 5).log_softmax(1), torch.randint(0, 5, (4,))]),
+    ("nll_weight_sum", "nll_loss", {"reduction": "sum"}, [randn(4, 5).log_softmax(1), torch.randint(0, 5, (4,)), positive(5)]),
+    ("nll_ignore_index_kdim_mean", "nll_loss", {"reduction": "mean", "ignore_index": 1},
+     [randn(3, 4, 2, 2).log_softmax(1), torch.tensor([[[1, 0], [2, 3]], [[1, 1], [0, 2]], [[3, 3], [1, 0]]]), positive(4)]),
+    ("nll_none", "nll_loss", {"reduction": "none"}, [randn(4, 5).log_softmax(1), torch.randint(0, 5, (4,))]),
+    ("cross_entropy_mean", "cross_entropy", {"reduction": "mean"}, [randn(6, 3), torch.randint(0, 3, (6,))]),
+    ("cross_entropy_weight_ignore_none", "cross_entropy", {"reduction": "none", "ignore_index": 2},
+     [randn(5, 4), torch.tensor([2, 0, 3, 2, 1]), positive(4)]),
 ]
 
 manifest = []
@@ -239,7 +293,7 @@ for index, (name, op, args, inputs) in enumerate(CASES):
         (output * weight).sum().backward()
         record["loss_weight"] = weight
         for i, t in enumerate(inputs):
-            if t.requires_grad:
+            if t.requires_grad and t.grad is not None:   # an input PyTorch does not differentiate (a loss weight) has none
                 record[f"grad_input{i}"] = t.grad
     torch.save(record, os.path.join(OUT, name + ".pt"))
     manifest.append({"name": name, "op": op, "args": args, "inputs": len(inputs), "gradients": differentiable})

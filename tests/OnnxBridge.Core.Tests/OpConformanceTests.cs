@@ -98,6 +98,28 @@ public sealed class OpConformanceTests
         ["ones_like"] = (x, _) => Values.Ops.OnesLike(x[0]),
         ["full_like"] = (x, a) => Values.Ops.FullLike(x[0], a.GetProperty("value").GetDouble()),
         ["add_arange_of_size"] = (x, a) => x[0] + Values.Ops.Arange(x[0].Size(Long(a, "dim"))).To(x[0].ElementType),
+        ["tan"] = (x, _) => Values.Ops.Tan(x[0]),
+        ["asin"] = (x, _) => Values.Ops.Asin(x[0]),
+        ["acos"] = (x, _) => Values.Ops.Acos(x[0]),
+        ["atan"] = (x, _) => Values.Ops.Atan(x[0]),
+        ["sinh"] = (x, _) => Values.Ops.Sinh(x[0]),
+        ["cosh"] = (x, _) => Values.Ops.Cosh(x[0]),
+        ["asinh"] = (x, _) => Values.Ops.Asinh(x[0]),
+        ["acosh"] = (x, _) => Values.Ops.Acosh(x[0]),
+        ["atanh"] = (x, _) => Values.Ops.Atanh(x[0]),
+        ["floor"] = (x, _) => Values.Ops.Floor(x[0]),
+        ["ceil"] = (x, _) => Values.Ops.Ceil(x[0]),
+        ["round"] = (x, _) => Values.Ops.Round(x[0]),
+        ["sign"] = (x, _) => Values.Ops.Sign(x[0]),
+        ["fmod"] = (x, _) => Values.Ops.Mod(x[0], x[1], truncated: true),
+        ["remainder"] = (x, _) => Values.Ops.Mod(x[0], x[1], truncated: false),
+        ["isnan"] = (x, _) => Values.Ops.IsNaN(x[0]),
+        ["isinf"] = (x, _) => Values.Ops.IsInf(x[0]),
+        ["isneginf"] = (x, _) => Values.Ops.IsInf(x[0], negative: true, positive: false),
+        ["tril"] = (x, a) => Values.Ops.Tril(x[0], Long(a, "k")),
+        ["triu"] = (x, a) => Values.Ops.Triu(x[0], Long(a, "k")),
+        ["nll_loss"] = (x, a) => Values.Ops.NllLoss(x[0], x[1], x.Length > 2 ? x[2] : null, a.GetProperty("reduction").GetString()!, OptionalLong(a, "ignore_index")),
+        ["cross_entropy"] = (x, a) => Values.Ops.CrossEntropy(x[0], x[1], x.Length > 2 ? x[2] : null, a.GetProperty("reduction").GetString()!, OptionalLong(a, "ignore_index")),
     };
 
     [TestMethod]
@@ -163,6 +185,8 @@ public sealed class OpConformanceTests
     private static long[] Longs(JsonElement args, string name) => [.. args.GetProperty(name).EnumerateArray().Select(e => e.GetInt64())];
 
     private static bool Bool(JsonElement args, string name) => args.GetProperty(name).GetBoolean();
+
+    private static long? OptionalLong(JsonElement args, string name) => args.TryGetProperty(name, out var v) ? v.GetInt64() : null;
 
     private static double? Optional(JsonElement args, string name) => args.TryGetProperty(name, out var v) ? v.GetDouble() : null;
 

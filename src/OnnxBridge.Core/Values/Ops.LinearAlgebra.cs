@@ -60,7 +60,13 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank < 2) throw Refused("Trilu", $"takes a value of rank 2 or more, got {Dim.Format(x.Shape)}", x);
         if (GraphOf(x) is not { } graph) return Eager("Trilu", () => upper ? x.Tensor.triu(k) : x.Tensor.tril(k), x);
-        if (graph.Opset < 14) throw graph.Error($"Trilu exists from opset 14; export at opset 14 or later (this export is at {graph.Opset})", "Trilu");
+        if (graph.Opset < 14)
+        {
+            // Trilu exists from opset 14: before, keep where column − row is on the right side of k.
+            var offset = Unsqueeze(Arange(Size(x, -1)), 0) - Unsqueeze(Arange(Size(x, -2)), 1);
+            var keep = upper ? GreaterOrEqual(offset, ScalarLike(offset, k)) : LessOrEqual(offset, ScalarLike(offset, k));
+            return Where(keep, x, ZerosLike(x));
+        }
         var sx = Lift(graph, x);
         return Value.Symbolic(graph.Node("Trilu").Input(sx).Input(graph.Constant(HostTensor.Create([k]))).Attribute("upper", upper ? 1 : 0).Output(sx.ElementType, sx.Shape));
     }
