@@ -33,9 +33,10 @@ internal static class ImportCommand
     {
         var c = CultureInfo.InvariantCulture;
         var proto = OnnxFiles.ReadModel(modelPath);
-        var block = OnnxImporter.Import(modelPath);
+        var modelFolder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        var block = OnnxImporter.Import(proto, modelFolder);
         Directory.CreateDirectory(folder);
-        var model = OnnxFiles.WithInlineData(proto, Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
+        var model = OnnxFiles.WithInlineData(proto, modelFolder);
         var (modelOut, weightsOut) = (Path.Combine(folder, "model.onnx"), Path.Combine(folder, "weights.safetensors"));
         AtomicFile.WriteAllBytes(modelOut, model.ToByteArray());
         StateDicts.Save(block, weightsOut);

@@ -18,7 +18,8 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
     private readonly GraphProto _graph;
     private readonly int _opset;
     private readonly IReadOnlyList<(string Name, Tensor Tensor, bool Trainable)> _initializers;
-    private readonly Dictionary<(NodeProto, string), Tensor> _constants = [];
+    /// <summary>Constant nodes' and subgraph initializers' tensors, by device, then by the proto they come from (by reference: hashing a proto reads all of it).</summary>
+    private readonly Dictionary<string, Dictionary<object, Tensor>> _constants = [];
     private Device? _inputDevice;
 
     internal OnnxGraphBlock(GraphProto graph, int opset, IReadOnlyList<InputSpec> inputs, IReadOnlyList<string> outputNames,
@@ -83,7 +84,7 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
     private void Run(GraphProto graph, Dictionary<string, Value> scope)
     {
         foreach (var init in graph.Initializer.Where(i => !scope.ContainsKey(i.Name)))
-            scope[init.Name] = Value.Eager(TensorConvert.ToTorch(HostTensor.FromProto(init)));
+            scope[init.Name] = Constant(init, () => HostTensor.FromProto(init));
         foreach (var node in graph.Node)
         {
             var inputs = node.Input.Select(name => name.Length == 0 ? null
@@ -97,7 +98,7 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
                 Run(sub, inner);
                 return [.. sub.Output.Select(o => inner[o.Name])];
             });
-            var outputs = node.OpType == "Constant" ? [ConstantOf(node, context)] : OpTranslators.Translate(context);
+            var outputs = node.OpType == "Constant" ? [Constant(node, () => ConstantValue(context))] : OpTranslators.Translate(context);
             for (int i = 0; i < node.Output.Count; i++)
             {
                 if (node.Output[i].Length == 0) continue;
@@ -107,16 +108,19 @@ public sealed class OnnxGraphBlock : MultiOutputBlock
         }
     }
 
-    /// <summary>A Constant node's value: an eager tensor (folded into whatever uses only constants), made once per device.</summary>
-    private Value ConstantOf(NodeProto node, NodeContext context)
+    /// <summary>
+    /// A Constant node's or a subgraph initializer's value: an eager tensor (folded into whatever uses
+    /// only constants), made once per device and reused by every forward and every Loop iteration.
+    /// </summary>
+    private Value Constant(object source, Func<HostTensor> make)
     {
         // Where the block's weights live (or, without weights, its eager inputs): constants join them there.
-        var device = _initializers.Count > 0 ? _initializers[0].Tensor.device
-            : _inputDevice ?? CPU;
-        var key = (node, device.ToString());
-        if (!_constants.TryGetValue(key, out var tensor))
+        var device = _initializers.Count > 0 ? _initializers[0].Tensor.device : _inputDevice ?? CPU;
+        if (!_constants.TryGetValue(device.ToString(), out var onDevice))
+            _constants[device.ToString()] = onDevice = new Dictionary<object, Tensor>(ReferenceEqualityComparer.Instance);
+        if (!onDevice.TryGetValue(source, out var tensor))
             // Cached across forwards, so out of the dispose scope a training step runs in.
-            _constants[key] = tensor = TensorConvert.ToTorch(ConstantValue(context)).to(device).DetachFromDisposeScope();
+            onDevice[source] = tensor = TensorConvert.ToTorch(make()).to(device).DetachFromDisposeScope();
         return Value.Eager(tensor);
     }
 

@@ -24,6 +24,7 @@ internal static class SequentialRecognizer
             .ToDictionary(n => n.Output[0], n => n.Input[0], StringComparer.Ordinal);
         string Resolve(string name) => aliases.TryGetValue(name, out var target) ? target : name;
 
+        var state = imported.state_dict();
         var current = imported.Inputs[0].Name;
         var rank = imported.Inputs[0].Shape.Count;
         var steps = new List<Step>();
@@ -33,17 +34,17 @@ internal static class SequentialRecognizer
             var data = node.Input.Where(i => i.Length > 0 && !initializers.Contains(Resolve(i))).ToList();
             if (data is not [var only] || only != current || node.Output.Count(o => o.Length > 0) != 1) return null;
             var weights = node.Input.Skip(1).Select(i => i.Length == 0 ? null : Resolve(i)).ToList();
-            var step = Layer(node, weights, imported, ref rank);
+            var step = Layer(node, weights, imported.Opset, state, ref rank);
             if (step is null) return null;
             steps.Add(step);
             current = node.Output[0];
         }
         if (current != imported.OutputNames[0] || steps.Count == 0) return null;
-        return Assemble(steps, imported);
+        return Assemble(steps, state);
     }
 
     /// <summary>Places the layers at the positions their keys name ("3.weight" is layer 3), fills the gaps with Identity, and copies the weights.</summary>
-    private static Sequential? Assemble(List<Step> steps, OnnxGraphBlock imported)
+    private static Sequential? Assemble(List<Step> steps, IDictionary<string, Tensor> source)
     {
         var positions = new int?[steps.Count];
         for (int i = 0; i < steps.Count; i++)
@@ -71,7 +72,6 @@ internal static class SequentialRecognizer
         for (int i = 0; i < steps.Count; i++) layers[positions[i]!.Value] = steps[i].Layer;
         var sequential = new Sequential([.. layers.Select(l => l ?? new Identity())]);
 
-        var source = imported.state_dict();
         var target = sequential.state_dict();
         using (no_grad())
         {
@@ -89,14 +89,14 @@ internal static class SequentialRecognizer
     }
 
     /// <summary>The layer a node was exported from, with its parameters' initializer names, or null when it is not one.</summary>
-    private static Step? Layer(NodeProto node, List<string?> weights, OnnxGraphBlock imported, ref int rank)
+    private static Step? Layer(NodeProto node, List<string?> weights, int opset, IDictionary<string, Tensor> state, ref int rank)
     {
         var attributes = node.Attribute.ToDictionary(a => a.Name, StringComparer.Ordinal);
         long Int(string name, long fallback) => attributes.TryGetValue(name, out var a) ? a.I : fallback;
         // Attributes are float32: read them as the decimal they were written from (1e-5, not 9.99999974e-6).
         double Float(string name, double fallback) => attributes.TryGetValue(name, out var a) ? (double)(decimal)a.F : fallback;
         long[]? Ints(string name) => attributes.TryGetValue(name, out var a) ? [.. a.Ints] : null;
-        long[] Shape(string name) => imported.state_dict().TryGetValue(name, out var t) ? t.shape : [];
+        long[] Shape(string name) => state.TryGetValue(name, out var t) ? t.shape : [];
         static Step Plain(Block layer) => new(layer, new Dictionary<string, string>());
 
         switch (node.OpType)
@@ -134,9 +134,9 @@ internal static class SequentialRecognizer
             case "Tanh": return Plain(new Tanh());
             case "LeakyRelu": return Plain(new LeakyReLU(Float("alpha", 0.01)));
             case "Identity": return Plain(new Identity());
-            case "Softmax" or "LogSoftmax" when imported.Opset >= 13 || (Int("axis", 1) + rank) % rank == rank - 1:
+            case "Softmax" or "LogSoftmax" when opset >= 13 || (Int("axis", 1) + rank) % rank == rank - 1:
             {
-                var axis = Int("axis", imported.Opset >= 13 ? -1 : 1);
+                var axis = Int("axis", opset >= 13 ? -1 : 1);
                 return Plain(node.OpType == "Softmax" ? new Softmax(axis) : new LogSoftmax(axis));
             }
             case "MaxPool" or "AveragePool" when Ints("kernel_shape") is { Length: 1 or 2 } kernel && rank == kernel.Length + 2

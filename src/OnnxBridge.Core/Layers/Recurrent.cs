@@ -28,12 +28,7 @@ public abstract class RecurrentLayer : MultiOutputBlock
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
         if (dropout is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout is a probability in [0, 1]");
         (InputSize, HiddenSize, NumLayers, HasBias, BatchFirst, Dropout, Bidirectional) = (inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional);
-        var bound = 1 / Math.Sqrt(hiddenSize);
-        Parameter Make(string parameter, params long[] shape)
-        {
-            using var noGrad = no_grad();
-            return RegisterParameter(parameter, empty(shape).uniform_(-bound, bound));
-        }
+        Parameter Make(string parameter, params long[] shape) => RegisterParameter(parameter, Initial(hiddenSize, shape));
         for (long l = 0; l < numLayers; l++)
         {
             var directions = new List<(Parameter, Parameter, Parameter?, Parameter?)>();
@@ -46,6 +41,14 @@ public abstract class RecurrentLayer : MultiOutputBlock
             }
             _layers.Add(directions);
         }
+    }
+
+    /// <summary>PyTorch's initialization of every recurrent parameter, layers and cells alike: U(−1/√H, 1/√H).</summary>
+    internal static Tensor Initial(long hiddenSize, long[] shape)
+    {
+        using var noGrad = no_grad();
+        var bound = 1 / Math.Sqrt(hiddenSize);
+        return empty(shape).uniform_(-bound, bound);
     }
 
     public long InputSize { get; }

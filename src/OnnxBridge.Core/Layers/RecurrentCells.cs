@@ -1,6 +1,5 @@
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;
-using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
 namespace OnnxBridge.Core.Layers;
@@ -19,12 +18,7 @@ public abstract class RecurrentCell : MultiOutputBlock
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
         (InputSize, HiddenSize, HasBias) = (inputSize, hiddenSize, bias);
-        var bound = 1 / Math.Sqrt(hiddenSize);
-        Parameter Make(string parameter, params long[] shape)
-        {
-            using var noGrad = no_grad();
-            return RegisterParameter(parameter, empty(shape).uniform_(-bound, bound));
-        }
+        Parameter Make(string parameter, params long[] shape) => RegisterParameter(parameter, RecurrentLayer.Initial(hiddenSize, shape));
         WeightIh = Make("weight_ih", gates * hiddenSize, inputSize);
         WeightHh = Make("weight_hh", gates * hiddenSize, hiddenSize);
         BiasIh = bias ? Make("bias_ih", gates * hiddenSize) : null;

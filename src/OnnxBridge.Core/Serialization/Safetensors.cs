@@ -287,6 +287,6 @@ public static class Safetensors
         _ => null,
     };
 
-    internal static SafetensorsException Bad(string path, string problem, Exception? inner = null) =>
+    private static SafetensorsException Bad(string path, string problem, Exception? inner = null) =>
         inner is null ? new($"'{path}' is not a valid safetensors file: {problem}") : new($"'{path}' is not a valid safetensors file: {problem}", inner);
 }
