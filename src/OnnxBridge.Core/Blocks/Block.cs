@@ -42,11 +42,23 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
     public Value Call(Value input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        return InScope(() => [Forward(input)])[0];
+    }
+
+    /// <summary>
+    /// Runs a forward of this block as <see cref="Call"/> runs <see cref="Forward"/>: inside this
+    /// block's scope of the graph being recorded (node names, block outputs), or eagerly with an
+    /// operation's refusal naming this block. For forwards that take more than one input — the masks
+    /// of attention, the memory of a decoder.
+    /// </summary>
+    protected IReadOnlyList<Value> InScope(Func<IReadOnlyList<Value>> forward)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
         if (GraphRecorder.Current is not { } graph)
         {
             try
             {
-                return Forward(input);
+                return forward();
             }
             catch (ForwardException e) when (e.Block is null)
             {
@@ -56,9 +68,9 @@ public abstract partial class Block : nn.Module<Tensor, Tensor>
         }
         using (graph.EnterBlock(this))
         {
-            var output = Forward(input);
-            graph.RecordBlockOutput(this, output);
-            return output;
+            var outputs = forward();
+            foreach (var output in outputs) graph.RecordBlockOutput(this, output);
+            return outputs;
         }
     }
 

@@ -29,20 +29,9 @@ public sealed class Unflatten : Block
     /// <inheritdoc/>
     protected override Value Forward(Value input)
     {
-        var rank = input.Rank;
-        var axis = Dim < 0 ? Dim + rank : Dim;
-        if (axis < 0 || axis >= rank) throw new ArgumentException($"Unflatten dimension {Dim} is out of range for {Values.Dim.Format(input.Shape)}");
-        if (axis == 1 && rank == 2 && !_sizes.Contains(-1)) return Ops.ReshapeBatch(input, _sizes); // [batch, n]: the batch stays named
-        // The other dimensions keep their sizes; one of unknown size (the batch) becomes the -1.
-        var target = new List<long>();
-        for (int i = 0; i < rank; i++)
-        {
-            if (i == axis) target.AddRange(_sizes);
-            else target.Add(input.Shape[i].Size ?? -1);
-        }
-        if (target.Count(t => t == -1) > 1)
-            throw new ArgumentException($"Unflatten({Dim}, ({string.Join(", ", _sizes)})) of {Values.Dim.Format(input.Shape)} leaves more than one size unknown");
-        return input.Reshape([.. target]);
+        var axis = Dim < 0 ? Dim + input.Rank : Dim;
+        if (axis == 1 && input.Rank == 2 && !_sizes.Contains(-1)) return Ops.ReshapeBatch(input, _sizes); // [batch, n]: the batch stays named
+        return Ops.Unflatten(input, Dim, _sizes);
     }
 
     /// <inheritdoc/>

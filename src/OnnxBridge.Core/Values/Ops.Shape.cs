@@ -28,7 +28,46 @@ public static partial class Ops
         if (start == 1 && end == sx.Shape.Count - 1)
             return Value.Symbolic(graph.Node("Flatten").Input(sx).Attribute("axis", 1).Output(sx.ElementType, shape));
         // Dimensions kept around the merged one may be symbolic: the target shape then comes from Shape(x).
-        return Value.Symbolic(graph.Node("Reshape").Input(sx, TargetShape(graph, sx, shape, start)).Output(sx.ElementType, shape));
+        // Dimensions kept around the merged one keep their sizes (from Shape when symbolic); the merged one is inferred when unknown.
+        TargetDim[] target = [.. Enumerable.Range(0, start).Select(i => new TargetDim(0, i)), new(merged.Size ?? -1),
+                              .. Enumerable.Range(end + 1, sx.Shape.Count - end - 1).Select(i => new TargetDim(0, i))];
+        return Value.Symbolic(graph.Node("Reshape").Input(sx, TargetShape(graph, sx, target)).Output(sx.ElementType, shape));
+    }
+
+    /// <summary>
+    /// Splits dimension <paramref name="dim"/> into <paramref name="sizes"/> (one may be −1), the other
+    /// dimensions kept even where symbolic — [batch, seq, E] → [batch, seq, heads, E/heads]
+    /// (torch.unflatten, ONNX Reshape).
+    /// </summary>
+    public static Value Unflatten(Value x, long dim, params long[] sizes)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(sizes);
+        if (sizes.Length == 0 || sizes.Any(s => s < -1) || sizes.Count(s => s == -1) > 1)
+            throw Refused("Reshape", $"unflatten takes sizes >= 0 with at most one -1, got [{string.Join(", ", sizes)}]", x);
+        if (GraphOf(x) is not { } graph)
+        {
+            // TorchSharp's unflatten takes no negative dimension.
+            var eagerAxis = dim < 0 ? dim + x.Rank : dim;
+            if (eagerAxis < 0 || eagerAxis >= x.Rank) throw Refused("Reshape", $"dimension {dim} is out of range for a tensor of rank {x.Rank}", x);
+            return Eager("Reshape", () => x.Tensor.unflatten(eagerAxis, sizes), x);
+        }
+        var sx = Lift(graph, x);
+        var axis = Axis(graph, "Reshape", dim, sx.Shape.Count);
+        var known = sizes.Where(s => s >= 0).Aggregate(1L, (p, s) => p * s);
+        if (sx.Shape[axis].Size is { } whole && (sizes.Contains(-1) ? known == 0 || whole % known != 0 : whole != known))
+            throw graph.Error($"cannot unflatten dimension {dim} of {Dim.Format(sx.Shape)} into [{string.Join(", ", sizes)}]", "Reshape");
+        var inferred = sx.Shape[axis].Size is { } size && known != 0 ? Dim.Known(size / known) : Dim.Unknown;
+        Dim[] shape = [.. sx.Shape.Take(axis), .. sizes.Select(s => s == -1 ? inferred : Dim.Known(s)), .. sx.Shape.Skip(axis + 1)];
+        TargetDim[] target = [.. Enumerable.Range(0, axis).Select(i => new TargetDim(0, i)), .. sizes.Select(s => new TargetDim(s)),
+                              .. Enumerable.Range(axis + 1, sx.Shape.Count - axis - 1).Select(i => new TargetDim(0, i))];
+        var node = graph.Node("Reshape").Input(sx, TargetShape(graph, sx, target));
+        if (sizes.Contains(0))
+        {
+            if (graph.Opset < 14) throw graph.Error("a size of 0 needs Reshape's allowzero (opset 14 or later); export with a newer opset", "Reshape");
+            node.Attribute("allowzero", 1);
+        }
+        return Value.Symbolic(node.Output(sx.ElementType, shape));
     }
 
     /// <summary>Keeps the first dimension and reshapes the rest to <paramref name="shape"/> (torch reshape, ONNX Reshape with 0 = copy).</summary>
@@ -318,30 +357,22 @@ public static partial class Ops
         return e <= s ? 0 : (e - s + step - 1) / step;
     }
 
+    /// <summary>One size of a Reshape target: a constant (−1: inferred), or, when <see cref="Source"/> ≥ 0, the size of that input dimension.</summary>
+    private readonly record struct TargetDim(long Size, int Source = -1);
+
     /// <summary>
-    /// The int64 target shape for a Reshape to <paramref name="shape"/>: constants where known, −1 for
-    /// the merged dimension at <paramref name="merged"/> when unknown, and the input's own sizes
-    /// (from Shape) for symbolic dimensions it keeps.
+    /// The int64 target shape for a Reshape: one constant when every size is known, else a Concat of
+    /// constants and the input's own sizes (sliced from Shape) for the symbolic dimensions it keeps.
     /// </summary>
-    private static SymbolicTensor TargetShape(GraphRecorder graph, SymbolicTensor x, Dim[] shape, int merged)
+    private static SymbolicTensor TargetShape(GraphRecorder graph, SymbolicTensor x, IReadOnlyList<TargetDim> dims)
     {
-        var unknownKept = Enumerable.Range(0, shape.Length).Where(i => i != merged && !shape[i].IsKnown).ToList();
-        long[] Constant(int i) => [i == merged && !shape[i].IsKnown ? -1 : shape[i].Size ?? -1];
-        if (unknownKept.Count == 0)
-            return graph.Constant(HostTensor.Create<long>([.. Enumerable.Range(0, shape.Length).SelectMany(Constant)], shape.Length));
+        long? ConstantOf(TargetDim d) => d.Source < 0 ? d.Size : x.Shape[d.Source].Size;
+        if (dims.All(d => ConstantOf(d) is not null))
+            return graph.Constant(HostTensor.Create<long>([.. dims.Select(d => ConstantOf(d)!.Value)], dims.Count));
         var sizes = graph.Node("Shape").Input(x).Output(DataType.Int64, [Dim.Known(x.Shape.Count)]);
-        var pieces = new List<SymbolicTensor>();
-        for (int i = 0; i < shape.Length; i++)
-        {
-            if (!unknownKept.Contains(i))
-            {
-                pieces.Add(graph.Constant(HostTensor.Create<long>(Constant(i), 1)));
-                continue;
-            }
-            // Output dimension i is input dimension i before the merged one, and shifted by the merge after it.
-            var source = i < merged ? i : i + (x.Shape.Count - shape.Length);
-            pieces.Add(graph.Node("Slice").Input(sizes).ConstantInput(source).ConstantInput(source + 1).Output(DataType.Int64, [Dim.Known(1)]));
-        }
-        return graph.Node("Concat").Input([.. pieces]).Attribute("axis", 0).Output(DataType.Int64, [Dim.Known(shape.Length)]);
+        var pieces = dims.Select(d => ConstantOf(d) is { } size
+            ? graph.Constant(HostTensor.Create<long>([size], 1))
+            : graph.Node("Slice").Input(sizes).ConstantInput(d.Source).ConstantInput(d.Source + 1).Output(DataType.Int64, [Dim.Known(1)]));
+        return graph.Node("Concat").Input([.. pieces]).Attribute("axis", 0).Output(DataType.Int64, [Dim.Known(dims.Count)]);
     }
 }

@@ -38,11 +38,14 @@ public static partial class Ops
     }
 
     /// <summary>A scalar with the element type (and device) of <paramref name="like"/>.</summary>
-    internal static Value ScalarLike(Value like, double value)
+    internal static Value ScalarLike(Value like, double value) => Scalar(like, like.ElementType, value);
+
+    /// <summary>A scalar of <paramref name="type"/> on the device (or in the graph) of <paramref name="context"/>.</summary>
+    internal static Value Scalar(Value context, DataType type, double value)
     {
-        if (!like.IsSymbolic) return Value.Eager(tensor(value, like.Tensor.dtype, like.Tensor.device));
-        var graph = like.Symbol.Graph;
-        return Value.Symbolic(graph.Constant(Filled(graph, "Constant", like.ElementType, [], value)));
+        if (!context.IsSymbolic) return Value.Eager(tensor(value, DTypes.ToTorch(type), context.Tensor.device));
+        var graph = context.Symbol.Graph;
+        return Value.Symbolic(graph.Constant(Filled(graph, "Constant", type, [], value)));
     }
 
     /// <summary>A constant of <paramref name="shape"/> (empty: a scalar) and <paramref name="type"/> holding <paramref name="value"/>, for emitted graphs.</summary>
