@@ -20,7 +20,7 @@ namespace OnnxBridge.Core.Tests;
 /// norm_first, gelu, batch_first, stacks with a final norm. PyTorch's state dict (every parameter
 /// redrawn so biases are not zero) loads strictly; the forward and the gradients of the inputs and
 /// every parameter agree eagerly; the export (masks as graph inputs, causal masks computed in the
-/// graph) runs under ONNX Runtime at two lengths other than PyTorch's; PyTorch strictly loads our
+/// graph) runs under ONNX Runtime, and imported back into a block, at two lengths other than PyTorch's; PyTorch strictly loads our
 /// state dict back with equal outputs. Tolerance: |Δ| ≤ 2e-5 + 1e-4·|ref|.
 /// </summary>
 [TestClass]
@@ -234,6 +234,7 @@ public sealed class AttentionConformanceTests
         var specs = Inputs(c);
         var model = OnnxExporter.Export(harness, new ExportOptions(specs[0], [.. specs.Skip(1)]) { OutputNames = [.. new[] { "y", "weights" }.Take(outputs)] });
         using var session = OnnxModelSession.Open(model.ToByteArray());
+        var imported = Import.OnnxImporter.Import(model);   // the export read back into a block
         foreach (var (l, s) in new[] { (3, 9), (11, 4) })
         {
             random.manual_seed(l);
@@ -251,8 +252,12 @@ public sealed class AttentionConformanceTests
             using var noGrad = no_grad();
             var ours = harness.forward_all([.. feeds]);
             var theirs = session.Run([.. specs.Zip(feeds).Select(p => new OnnxBridge.Onnx.TestCases.NamedTensor(p.First.Name, TensorConvert.ToHost(p.Second)))]);
+            var reimported = imported.forward_all([.. feeds]);
             for (int i = 0; i < outputs; i++)
+            {
                 AssertClose(ours[i], TensorConvert.ToTorch(theirs[i].Tensor), $"{c.Name}: ONNX Runtime at L={l}, S={length}, output {i}");
+                AssertClose(ours[i], reimported[i], $"{c.Name}: imported, eager, at L={l}, S={length}, output {i}");
+            }
         }
     }
 

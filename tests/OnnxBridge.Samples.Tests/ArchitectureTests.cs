@@ -91,6 +91,32 @@ public sealed class ArchitectureTests
     }
 
     [TestMethod]
+    public void SequenceLayers_RoundTripThroughAnArchitectureFile_AndAreChargedExactly()
+    {
+        Block[] layers =
+        [
+            new LSTM(5, 7, 2, batchFirst: true, dropout: 0.2, bidirectional: true), new GRU(5, 7, bias: false), new RNN(5, 7, 3, nonlinearity: "relu"),
+            new LSTMCell(5, 7), new GRUCell(5, 7, bias: false), new RNNCell(5, 7, nonlinearity: "relu"),
+            new MultiheadAttention(8, 2, 0.1, kdim: 5, vdim: 3, batchFirst: true), new MultiheadAttention(8, 4, bias: false),
+            new TransformerEncoderLayer(8, 2, 16, 0.2, "gelu", 1e-6, batchFirst: true, normFirst: true), new TransformerDecoderLayer(8, 2, 32),
+            new SinusoidalPositionalEncoding(8, 0.2, batchFirst: true), new LearnedPositionalEmbedding(12, 8),
+        ];
+        foreach (var layer in layers)
+        {
+            var json = ArchitectureJson.ToJson(layer);
+            var elements = layer.state_dict().Values.Sum(t => t.NumberOfElements);
+            var rebuilt = ArchitectureJson.FromJson(json, maxParameters: elements);
+
+            Assert.AreEqual(json, ArchitectureJson.ToJson(rebuilt), "the same arguments");
+            CollectionAssert.AreEqual(layer.state_dict().Select(e => $"{e.Key} {string.Join('x', e.Value.shape)}").ToList(),
+                                      rebuilt.state_dict().Select(e => $"{e.Key} {string.Join('x', e.Value.shape)}").ToList(), json);
+            if (elements > 0)
+                StringAssert.Contains(Assert.ThrowsExactly<ArchitectureException>(() => ArchitectureJson.FromJson(json, maxParameters: elements - 1)).Message,
+                                      $"would hold {elements:N0} parameters", $"{layer.GetType().Name} is charged exactly what it allocates");
+        }
+    }
+
+    [TestMethod]
     public void ConvolutionResamplingAndPaddingLayers_RoundTripThroughAnArchitectureFile()
     {
         var net = new Sequential(

@@ -75,6 +75,17 @@ internal static class BuiltInLayers
         ["GroupNorm"] = typeof(GroupNorm),
         ["InstanceNorm"] = typeof(InstanceNorm),
         ["Embedding"] = typeof(Embedding),
+        ["LSTM"] = typeof(LSTM),
+        ["GRU"] = typeof(GRU),
+        ["RNN"] = typeof(RNN),
+        ["LSTMCell"] = typeof(LSTMCell),
+        ["GRUCell"] = typeof(GRUCell),
+        ["RNNCell"] = typeof(RNNCell),
+        ["MultiheadAttention"] = typeof(MultiheadAttention),
+        ["TransformerEncoderLayer"] = typeof(TransformerEncoderLayer),
+        ["TransformerDecoderLayer"] = typeof(TransformerDecoderLayer),
+        ["SinusoidalPositionalEncoding"] = typeof(SinusoidalPositionalEncoding),
+        ["LearnedPositionalEmbedding"] = typeof(LearnedPositionalEmbedding),
     };
 
     /// <summary>Parameters and buffer elements of a built-in layer from its constructor arguments; 0 for other blocks, −1 past 2^63.</summary>
@@ -110,9 +121,36 @@ internal static class BuiltInLayers
             _ when type == typeof(GroupNorm) => ParameterBudget.Product([2, Arg("numChannels") ?? 0]),
             _ when type == typeof(InstanceNorm) => ParameterBudget.Product([2, Arg("numFeatures") ?? 0]),
             _ when type == typeof(Embedding) => ParameterBudget.Product([Arg("numEmbeddings") ?? 0, Arg("embeddingDim") ?? 0]),
+            _ when typeof(RecurrentLayer).IsAssignableFrom(type) => Recurrent(Gates(type), Arg("inputSize") ?? 0, Arg("hiddenSize") ?? 0, Arg("numLayers") ?? 1, Arg("bias") ?? 1, Arg("bidirectional") ?? 0),
+            _ when typeof(RecurrentCell).IsAssignableFrom(type) => Recurrent(Gates(type), Arg("inputSize") ?? 0, Arg("hiddenSize") ?? 0, 1, Arg("bias") ?? 1, 0),
+            _ when type == typeof(MultiheadAttention) => Attention(Arg("embedDim") ?? 0, Arg("kdim"), Arg("vdim"), Arg("bias") ?? 1),
+            _ when type == typeof(TransformerEncoderLayer) => TransformerLayer(Arg("dModel") ?? 0, Arg("dimFeedforward") ?? 2048, attentions: 1, norms: 2),
+            _ when type == typeof(TransformerDecoderLayer) => TransformerLayer(Arg("dModel") ?? 0, Arg("dimFeedforward") ?? 2048, attentions: 2, norms: 3),
+            _ when type == typeof(LearnedPositionalEmbedding) => ParameterBudget.Product([Arg("maxLength") ?? 0, Arg("dModel") ?? 0]),
             _ => 0,
         };
+
+        long Recurrent(long gates, long input, long hidden, long layers, long bias, long bidirectional)
+        {
+            // Each layer and direction: W_ih [G·H, in], W_hh [G·H, H] and two biases [G·H]; later layers read every direction's output.
+            var directions = bidirectional + 1;
+            var rows = ParameterBudget.Product([gates, hidden]);
+            var first = ParameterBudget.Product([rows, Sum(input, hidden, 2 * bias)]);
+            var later = ParameterBudget.Product([rows, Sum(ParameterBudget.Product([directions, hidden]), hidden, 2 * bias)]);
+            return ParameterBudget.Product([directions, Sum(first, ParameterBudget.Product([Math.Max(layers - 1, 0), later]))]);
+        }
+
+        long Attention(long embed, long? kdim, long? vdim, long bias) =>
+            // in_proj (or q/k/v_proj) weights, in_proj_bias, out_proj.weight and out_proj.bias.
+            Sum(ParameterBudget.Product([embed, Sum(embed, kdim ?? embed, vdim ?? embed)]), ParameterBudget.Product([3, bias, embed]), ParameterBudget.Product([embed, embed]), bias * embed);
+
+        long TransformerLayer(long model, long feedForward, long attentions, long norms) =>
+            // The attentions, linear1 and linear2 with their biases, and a weight and bias per LayerNorm.
+            Sum(ParameterBudget.Product([attentions, Attention(model, null, null, 1)]), ParameterBudget.Product([2, model, feedForward]), feedForward, model,
+                ParameterBudget.Product([2 * norms, model]));
     }
+
+    private static long Gates(Type type) => type == typeof(LSTM) || type == typeof(LSTMCell) ? 4 : type == typeof(GRU) || type == typeof(GRUCell) ? 3 : 1;
 
     /// <summary>The kernel sizes of a convolution from its file arguments: one per spatial dimension.</summary>
     private static long[] KernelElements(Type type, long[]? kernel)

@@ -1,6 +1,7 @@
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;
 using static TorchSharp.torch;
+using DropoutLayer = OnnxBridge.Core.Layers.Dropout;
 using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace OnnxBridge.Core.Layers;
@@ -14,16 +15,18 @@ namespace OnnxBridge.Core.Layers;
 /// </summary>
 public sealed class SinusoidalPositionalEncoding : Block
 {
-    private readonly Dropout _dropout;
+    private readonly DropoutLayer _dropout;
 
     public SinusoidalPositionalEncoding(long dModel, double dropout = 0.1, bool batchFirst = false) : base(nameof(SinusoidalPositionalEncoding))
     {
         if (dModel <= 0 || dModel % 2 != 0) throw new ArgumentOutOfRangeException(nameof(dModel), dModel, "d_model must be a positive even number (sine and cosine pairs)");
-        (DModel, BatchFirst) = (dModel, batchFirst);
-        _dropout = Register("dropout", new Dropout(dropout));
+        (DModel, Dropout, BatchFirst) = (dModel, dropout, batchFirst);
+        _dropout = Register("dropout", new DropoutLayer(dropout));
     }
 
     public long DModel { get; }
+
+    public double Dropout { get; }
 
     public bool BatchFirst { get; }
 

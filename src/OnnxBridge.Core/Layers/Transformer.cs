@@ -1,6 +1,7 @@
 using OnnxBridge.Core.Blocks;
 using OnnxBridge.Core.Values;
 using static TorchSharp.torch;
+using DropoutLayer = OnnxBridge.Core.Layers.Dropout;
 
 namespace OnnxBridge.Core.Layers;
 
@@ -14,21 +15,21 @@ namespace OnnxBridge.Core.Layers;
 /// </summary>
 public sealed class TransformerEncoderLayer : Block
 {
-    private readonly Dropout _dropout, _dropout1, _dropout2;
+    private readonly DropoutLayer _dropout, _dropout1, _dropout2;
 
     public TransformerEncoderLayer(long dModel, long nhead, long dimFeedforward = 2048, double dropout = 0.1, string activation = "relu",
                                    double layerNormEps = 1e-5, bool batchFirst = false, bool normFirst = false) : base(nameof(TransformerEncoderLayer))
     {
-        (DModel, NHead, DimFeedforward, DropoutProbability, Activation, LayerNormEps, BatchFirst, NormFirst) =
+        (DModel, NHead, DimFeedforward, Dropout, Activation, LayerNormEps, BatchFirst, NormFirst) =
             (dModel, nhead, dimFeedforward, dropout, TransformerParts.CheckActivation(activation), layerNormEps, batchFirst, normFirst);
         SelfAttn = Register("self_attn", new MultiheadAttention(dModel, nhead, dropout, batchFirst: batchFirst));
         Linear1 = Register("linear1", new Linear(dModel, dimFeedforward));
-        _dropout = Register("dropout", new Dropout(dropout));
+        _dropout = Register("dropout", new DropoutLayer(dropout));
         Linear2 = Register("linear2", new Linear(dimFeedforward, dModel));
         Norm1 = Register("norm1", new LayerNorm(dModel, layerNormEps));
         Norm2 = Register("norm2", new LayerNorm(dModel, layerNormEps));
-        _dropout1 = Register("dropout1", new Dropout(dropout));
-        _dropout2 = Register("dropout2", new Dropout(dropout));
+        _dropout1 = Register("dropout1", new DropoutLayer(dropout));
+        _dropout2 = Register("dropout2", new DropoutLayer(dropout));
     }
 
     public long DModel { get; }
@@ -37,7 +38,8 @@ public sealed class TransformerEncoderLayer : Block
 
     public long DimFeedforward { get; }
 
-    public double DropoutProbability { get; }
+    /// <summary>The dropout probability of every dropout in the layer (attention weights included).</summary>
+    public double Dropout { get; }
 
     /// <summary>"relu" or "gelu".</summary>
     public string Activation { get; }
@@ -86,7 +88,7 @@ public sealed class TransformerEncoderLayer : Block
 
     /// <summary>A new layer of the same configuration holding copies of this one's parameters (PyTorch's deepcopy in TransformerEncoder).</summary>
     internal TransformerEncoderLayer Copy() =>
-        TransformerParts.CopyParameters(this, new TransformerEncoderLayer(DModel, NHead, DimFeedforward, DropoutProbability, Activation, LayerNormEps, BatchFirst, NormFirst));
+        TransformerParts.CopyParameters(this, new TransformerEncoderLayer(DModel, NHead, DimFeedforward, Dropout, Activation, LayerNormEps, BatchFirst, NormFirst));
 }
 
 /// <summary>
@@ -132,24 +134,24 @@ public sealed class TransformerEncoder : Block
 /// </summary>
 public sealed class TransformerDecoderLayer : MultiInputBlock
 {
-    private readonly Dropout _dropout, _dropout1, _dropout2, _dropout3;
+    private readonly DropoutLayer _dropout, _dropout1, _dropout2, _dropout3;
 
     public TransformerDecoderLayer(long dModel, long nhead, long dimFeedforward = 2048, double dropout = 0.1, string activation = "relu",
                                    double layerNormEps = 1e-5, bool batchFirst = false, bool normFirst = false) : base(nameof(TransformerDecoderLayer))
     {
-        (DModel, NHead, DimFeedforward, DropoutProbability, Activation, LayerNormEps, BatchFirst, NormFirst) =
+        (DModel, NHead, DimFeedforward, Dropout, Activation, LayerNormEps, BatchFirst, NormFirst) =
             (dModel, nhead, dimFeedforward, dropout, TransformerParts.CheckActivation(activation), layerNormEps, batchFirst, normFirst);
         SelfAttn = Register("self_attn", new MultiheadAttention(dModel, nhead, dropout, batchFirst: batchFirst));
         MultiheadAttn = Register("multihead_attn", new MultiheadAttention(dModel, nhead, dropout, batchFirst: batchFirst));
         Linear1 = Register("linear1", new Linear(dModel, dimFeedforward));
-        _dropout = Register("dropout", new Dropout(dropout));
+        _dropout = Register("dropout", new DropoutLayer(dropout));
         Linear2 = Register("linear2", new Linear(dimFeedforward, dModel));
         Norm1 = Register("norm1", new LayerNorm(dModel, layerNormEps));
         Norm2 = Register("norm2", new LayerNorm(dModel, layerNormEps));
         Norm3 = Register("norm3", new LayerNorm(dModel, layerNormEps));
-        _dropout1 = Register("dropout1", new Dropout(dropout));
-        _dropout2 = Register("dropout2", new Dropout(dropout));
-        _dropout3 = Register("dropout3", new Dropout(dropout));
+        _dropout1 = Register("dropout1", new DropoutLayer(dropout));
+        _dropout2 = Register("dropout2", new DropoutLayer(dropout));
+        _dropout3 = Register("dropout3", new DropoutLayer(dropout));
     }
 
     public long DModel { get; }
@@ -158,7 +160,8 @@ public sealed class TransformerDecoderLayer : MultiInputBlock
 
     public long DimFeedforward { get; }
 
-    public double DropoutProbability { get; }
+    /// <summary>The dropout probability of every dropout in the layer (attention weights included).</summary>
+    public double Dropout { get; }
 
     /// <summary>"relu" or "gelu".</summary>
     public string Activation { get; }
@@ -219,7 +222,7 @@ public sealed class TransformerDecoderLayer : MultiInputBlock
 
     /// <summary>A new layer of the same configuration holding copies of this one's parameters.</summary>
     internal TransformerDecoderLayer Copy() =>
-        TransformerParts.CopyParameters(this, new TransformerDecoderLayer(DModel, NHead, DimFeedforward, DropoutProbability, Activation, LayerNormEps, BatchFirst, NormFirst));
+        TransformerParts.CopyParameters(this, new TransformerDecoderLayer(DModel, NHead, DimFeedforward, Dropout, Activation, LayerNormEps, BatchFirst, NormFirst));
 }
 
 /// <summary>PyTorch's <c>nn.TransformerDecoder(decoder_layer, num_layers, norm)</c>: copies of the layer (keys <c>layers.0.…</c>) and an optional final norm; takes (tgt, memory).</summary>
@@ -265,7 +268,7 @@ internal static class TransformerParts
         activation is "relu" or "gelu" ? activation : throw new ArgumentException($"activation should be relu or gelu, not '{activation}'", nameof(activation));
 
     /// <summary>linear2(dropout(activation(linear1(x)))).</summary>
-    public static Value FeedForward(Value x, Linear linear1, Dropout dropout, Linear linear2, string activation)
+    public static Value FeedForward(Value x, Linear linear1, DropoutLayer dropout, Linear linear2, string activation)
     {
         var hidden = linear1.Call(x);
         return linear2.Call(dropout.Call(activation == "gelu" ? Ops.Gelu(hidden) : Ops.Relu(hidden)));
