@@ -6,23 +6,29 @@ using OnnxBridge.Tests.Shared;
 namespace OnnxBridge.Host.Tests;
 
 /// <summary>
-/// The Sequences sample (issue #16): its LSTM classifier reaches its stated accuracy at every
-/// length, ONNX Runtime classes every test string as TorchSharp does, and the host serves requests
-/// of different sequence lengths — 8 and 24, the second one no training or export saw — with
-/// TorchSharp's outputs (fp32 tolerance 1e-5 + 1e-5·|ref|).
+/// The Sequences sample (issue #16), LSTM and Transformer: each reaches its stated accuracy (the LSTM
+/// ≥ 95 % at every length; the Transformer ≥ 95 % at the trained lengths and ≥ 65 % at 24, where it
+/// measured 81.6 %), ONNX Runtime classes every test string as TorchSharp does, and the host serves
+/// requests of different sequence lengths — 8 and 24, the second one no training or export saw —
+/// with TorchSharp's outputs (fp32 tolerance 1e-5 + 1e-5·|ref|).
 /// </summary>
 [TestClass]
 [DoNotParallelize]
 public sealed class SequenceSampleServingTests
 {
     [TestMethod]
-    public async Task SequenceSample_ReachesItsAccuracy_AndIsServedAtEveryLength()
+    [DataRow("lstm")]
+    [DataRow("transformer")]
+    public async Task SequenceSample_ReachesItsAccuracy_AndIsServedAtEveryLength(string model)
     {
         using var artifacts = new TempFolder();
-        var result = SequenceExperiment.Run(artifacts.Path);
+        var result = SequenceExperiment.Run(artifacts.Path, model: model);
 
         foreach (var (length, accuracy) in result.Accuracy)
-            Assert.IsTrue(accuracy >= 0.95, $"test accuracy {accuracy:P2} at length {length}; the README states at least 95 %");
+        {
+            var floor = model == "transformer" && !SequenceExperiment.TrainedLengths.Contains(length) ? 0.65 : 0.95;
+            Assert.IsTrue(accuracy >= floor, $"{model}: test accuracy {accuracy:P2} at length {length}; the README states at least {floor:P0}");
+        }
         Assert.IsTrue(result.Parity.Passed, result.Parity.Format());
         Assert.AreEqual(0, result.PredictionMismatches, $"of {result.PredictionsCompared} test strings");
 
