@@ -80,32 +80,37 @@ public static partial class Ops
                 var k = l * directions + d;
                 var h = h0 is null ? zeros([batch, hidden], input.dtype, input.device) : h0[k];
                 var c = c0 is null ? zeros([batch, hidden], input.dtype, input.device) : c0[k];
-                // The input's share of every gate for all steps at once; the recurrence adds h's each step.
+                // The input's share of every gate for all steps at once (with both biases where they
+                // are simply added: not GRU's, whose hidden bias is gated by r); each step adds h·W_hhᵀ
+                // in one addmm. Fewer ops per step is most of the eager speed here.
                 var fromInput = x.matmul(w.InputWeight.Tensor.t());
                 if (w.InputBias is { } bih) fromInput += bih.Tensor;
+                var hiddenBias = w.HiddenBias?.Tensor;
+                if (hiddenBias is not null && kind != RecurrentKind.Gru) (fromInput, hiddenBias) = (fromInput + hiddenBias, null);
+                var perStep = fromInput.unbind(0);
+                var recurrentWeight = w.HiddenWeight.Tensor.t();
                 var ys = new Tensor[steps];
                 for (long s = 0; s < steps; s++)
                 {
                     var t = d == 0 ? s : steps - 1 - s;
-                    var fromHidden = h.matmul(w.HiddenWeight.Tensor.t());
-                    if (w.HiddenBias is { } bhh) fromHidden += bhh.Tensor;
                     switch (kind)
                     {
                         case RecurrentKind.Lstm:
-                            var g = (fromInput[t] + fromHidden).chunk(4, -1);
+                            var g = perStep[t].addmm(h, recurrentWeight).chunk(4, -1);
                             c = g[1].sigmoid() * c + g[0].sigmoid() * g[2].tanh();
                             h = g[3].sigmoid() * c.tanh();
                             break;
                         case RecurrentKind.Gru:
                             // PyTorch's GRU applies r to the hidden share after its bias (ONNX's linear_before_reset=1).
-                            var (gi, gh) = (fromInput[t].chunk(3, -1), fromHidden.chunk(3, -1));
+                            var fromHidden = hiddenBias is null ? h.matmul(recurrentWeight) : hiddenBias.addmm(h, recurrentWeight);
+                            var (gi, gh) = (perStep[t].chunk(3, -1), fromHidden.chunk(3, -1));
                             var r = (gi[0] + gh[0]).sigmoid();
                             var z = (gi[1] + gh[1]).sigmoid();
                             var n = (gi[2] + r * gh[2]).tanh();
                             h = (1 - z) * n + z * h;
                             break;
                         default:
-                            var pre = fromInput[t] + fromHidden;
+                            var pre = perStep[t].addmm(h, recurrentWeight);
                             h = kind == RecurrentKind.RnnRelu ? pre.relu() : pre.tanh();
                             break;
                     }
