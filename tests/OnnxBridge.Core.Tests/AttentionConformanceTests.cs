@@ -111,13 +111,7 @@ public sealed class AttentionConformanceTests
             torch.save(saved, f"{out}/{c['Name']}.data.pt")
         """;
 
-    private static readonly Lazy<string> s_reference = new(() =>
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "onnxbridge-tests", "attention-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        PythonTorch.Run(Reference, folder, JsonSerializer.Serialize(Configs));
-        return folder;
-    });
+    private static readonly Lazy<string> s_reference = new(() => PythonTorch.RunInNewFolder("attention", Reference, JsonSerializer.Serialize(Configs)));
 
     public static IEnumerable<object[]> Names() => Configs.Select(c => new object[] { c.Name });
 

@@ -65,13 +65,7 @@ public sealed class AttentionOpTests
         torch.save({"pe": pe}, f"{out}/positional.pt")
         """;
 
-    private static readonly Lazy<string> s_reference = new(() =>
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "onnxbridge-tests", "attention-ops-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        PythonTorch.Run(Reference, folder, JsonSerializer.Serialize(Cases));
-        return folder;
-    });
+    private static readonly Lazy<string> s_reference = new(() => PythonTorch.RunInNewFolder("attention-ops", Reference, JsonSerializer.Serialize(Cases)));
 
     public static IEnumerable<object[]> Names() => Cases.Select(c => new object[] { c.Name });
 

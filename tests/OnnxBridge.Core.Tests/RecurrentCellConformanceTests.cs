@@ -52,13 +52,7 @@ public sealed class RecurrentCellConformanceTests
         print(",".join(cell.state_dict().keys()))
         """;
 
-    private static readonly Lazy<string> s_reference = new(() =>
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "onnxbridge-tests", "cells-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        PythonTorch.Run(Reference, folder);
-        return folder;
-    });
+    private static readonly Lazy<string> s_reference = new(() => PythonTorch.RunInNewFolder("cells", Reference));
 
     private static RecurrentCell Create(string name) => name switch
     {

@@ -89,13 +89,7 @@ public sealed class RecurrentConformanceTests
             torch.save(saved, f"{out}/{c['Name']}.data.pt")
         """;
 
-    private static readonly Lazy<string> s_reference = new(() =>
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "onnxbridge-tests", "recurrent-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        PythonTorch.Run(Reference, folder, JsonSerializer.Serialize(Configs));
-        return folder;
-    });
+    private static readonly Lazy<string> s_reference = new(() => PythonTorch.RunInNewFolder("recurrent", Reference, JsonSerializer.Serialize(Configs)));
 
     public static IEnumerable<object[]> Names() => Configs.Select(c => new object[] { c.Name });
 

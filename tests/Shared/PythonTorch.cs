@@ -16,4 +16,17 @@ internal static class PythonTorch
         Assert.AreEqual(0, exitCode, $"the PyTorch script failed:\n{output}");
         return output;
     }
+
+    /// <summary>
+    /// Runs a reference script that writes its files into a new folder (passed as sys.argv[1],
+    /// before <paramref name="arguments"/>), named after <paramref name="label"/>; returns the folder.
+    /// The folder stays in the temp folder after the run, so a failing comparison can be rerun by hand.
+    /// </summary>
+    public static string RunInNewFolder(string label, string script, params string[] arguments)
+    {
+        var folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "onnxbridge-tests", label + "-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        Run(script, [folder, .. arguments]);
+        return folder;
+    }
 }
