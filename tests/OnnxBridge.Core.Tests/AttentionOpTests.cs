@@ -171,7 +171,7 @@ public sealed class AttentionOpTests
     }
 
     [TestMethod]
-    public void MultiheadAttention_InitializesAsPyTorch_AndDropsOutOnlyInTraining()
+    public void MultiheadAttention_InitializesAsPyTorch_DropsOutOnlyInTraining_AndTakesUnbatchedInput()
     {
         var mha = new MultiheadAttention(12, 3, dropout: 0.5);
         var bound = Math.Sqrt(6.0 / (12 + 36));   // xavier_uniform_ over in_proj_weight [3E, E]
@@ -190,6 +190,15 @@ public sealed class AttentionOpTests
         Assert.IsTrue(first.Tensor.equal(mha.Attend(x, x, x).Output.Tensor).all().item<bool>(), "eval mode is deterministic");
         mha.train();
         Assert.IsFalse(first.Tensor.allclose(mha.Attend(x, x, x).Output.Tensor), "training mode drops attention weights");
+
+        mha.eval();
+        var (unbatched, perHeadMask) = (Value.Eager(randn(4, 12)), Value.Eager(randn(3, 4, 4)));
+        var (alone, aloneWeights) = mha.Attend(unbatched, unbatched, unbatched, attnMask: perHeadMask, averageAttnWeights: false);
+        var asBatch = Value.Eager(unbatched.Tensor.unsqueeze(1));
+        var (batched, batchedWeights) = mha.Attend(asBatch, asBatch, asBatch, attnMask: perHeadMask, averageAttnWeights: false);
+        Assert.AreEqual("[4, 12] [3, 4, 4]", $"{Dim.Format(alone.Shape)} {Dim.Format(aloneWeights!.Shape)}", "unbatched input: unbatched output and per-head weights");
+        AssertClose(batched.Tensor.squeeze(1), alone.Tensor, "unbatched = a batch of one");
+        AssertClose(batchedWeights!.Tensor.squeeze(0), aloneWeights.Tensor, "unbatched weights = a batch of one's");
 
         var stack = new TransformerEncoder(new TransformerEncoderLayer(12, 3, 24), 3);
         var layers = stack.Layers.Select(l => l.state_dict()).ToList();

@@ -79,7 +79,8 @@ public sealed class MultiheadAttention : MultiOutputBlock
     /// <inheritdoc/>
     protected override IReadOnlyList<Value> ForwardAll(IReadOnlyList<Value> inputs)
     {
-        var (output, weights) = Attend(inputs[0], inputs[1], inputs[2]);
+        // CallAll has entered this block's scope already; Attend would enter it again.
+        var (output, weights) = Compute(inputs[0], inputs[1], inputs[2], keyPaddingMask: null, needWeights: true, attnMask: null, average: true, isCausal: false);
         return [output, weights!];
     }
 

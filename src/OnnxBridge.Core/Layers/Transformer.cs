@@ -61,7 +61,7 @@ public sealed class TransformerEncoderLayer : Block
     public LayerNorm Norm2 { get; }
 
     /// <inheritdoc/>
-    protected override Value Forward(Value input) => Encode(input);
+    protected override Value Forward(Value input) => EncodeInScope(input, null, null, false);
 
     /// <summary>
     /// PyTorch's <c>forward(src, src_mask, src_key_padding_mask, is_causal)</c>: the masks as
@@ -71,19 +71,22 @@ public sealed class TransformerEncoderLayer : Block
     public Value Encode(Value src, Value? srcMask = null, Value? srcKeyPaddingMask = null, bool isCausal = false)
     {
         ArgumentNullException.ThrowIfNull(src);
-        return InScope(() =>
+        return InScope(() => [EncodeInScope(src, srcMask, srcKeyPaddingMask, isCausal)])[0];
+    }
+
+    /// <summary>The forward, inside this block's scope already (<see cref="Block.Call"/> or <see cref="Encode"/> entered it).</summary>
+    private Value EncodeInScope(Value src, Value? srcMask, Value? srcKeyPaddingMask, bool isCausal)
+    {
+        Value SelfAttention(Value x) => _dropout1.Call(SelfAttn.Attend(x, x, x, srcKeyPaddingMask, needWeights: false, srcMask, isCausal: isCausal).Output);
+        Value FeedForward(Value x) => _dropout2.Call(TransformerParts.FeedForward(x, Linear1, _dropout, Linear2, Activation));
+        var x = src;
+        if (NormFirst)
         {
-            Value SelfAttention(Value x) => _dropout1.Call(SelfAttn.Attend(x, x, x, srcKeyPaddingMask, needWeights: false, srcMask, isCausal: isCausal).Output);
-            Value FeedForward(Value x) => _dropout2.Call(TransformerParts.FeedForward(x, Linear1, _dropout, Linear2, Activation));
-            var x = src;
-            if (NormFirst)
-            {
-                x = x + SelfAttention(Norm1.Call(x));
-                return [x + FeedForward(Norm2.Call(x))];
-            }
-            x = Norm1.Call(x + SelfAttention(x));
-            return [Norm2.Call(x + FeedForward(x))];
-        })[0];
+            x = x + SelfAttention(Norm1.Call(x));
+            return x + FeedForward(Norm2.Call(x));
+        }
+        x = Norm1.Call(x + SelfAttention(x));
+        return Norm2.Call(x + FeedForward(x));
     }
 
     /// <summary>A new layer of the same configuration holding copies of this one's parameters (PyTorch's deepcopy in TransformerEncoder).</summary>
@@ -111,17 +114,19 @@ public sealed class TransformerEncoder : Block
     public LayerNorm? Norm { get; }
 
     /// <inheritdoc/>
-    protected override Value Forward(Value input) => Encode(input);
+    protected override Value Forward(Value input) => EncodeInScope(input, null, null, false);
 
     /// <summary>PyTorch's <c>forward(src, mask, src_key_padding_mask, is_causal)</c>: each layer's <see cref="TransformerEncoderLayer.Encode"/> in turn, then the norm.</summary>
     public Value Encode(Value src, Value? mask = null, Value? srcKeyPaddingMask = null, bool isCausal = false)
     {
         ArgumentNullException.ThrowIfNull(src);
-        return InScope(() =>
-        {
-            var x = Layers.Cast<TransformerEncoderLayer>().Aggregate(src, (x, layer) => layer.Encode(x, mask, srcKeyPaddingMask, isCausal));
-            return [Norm is null ? x : Norm.Call(x)];
-        })[0];
+        return InScope(() => [EncodeInScope(src, mask, srcKeyPaddingMask, isCausal)])[0];
+    }
+
+    private Value EncodeInScope(Value src, Value? mask, Value? srcKeyPaddingMask, bool isCausal)
+    {
+        var x = Layers.Cast<TransformerEncoderLayer>().Aggregate(src, (x, layer) => layer.Encode(x, mask, srcKeyPaddingMask, isCausal));
+        return Norm is null ? x : Norm.Call(x);
     }
 }
 
@@ -190,7 +195,7 @@ public sealed class TransformerDecoderLayer : MultiInputBlock
     public override int InputCount => 2;
 
     /// <inheritdoc/>
-    protected override Value Forward(IReadOnlyList<Value> inputs) => Decode(inputs[0], inputs[1]);
+    protected override Value Forward(IReadOnlyList<Value> inputs) => DecodeInScope(inputs[0], inputs[1], null, null, null, null, false, false);
 
     /// <summary>
     /// PyTorch's <c>forward(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
@@ -202,22 +207,25 @@ public sealed class TransformerDecoderLayer : MultiInputBlock
     {
         ArgumentNullException.ThrowIfNull(tgt);
         ArgumentNullException.ThrowIfNull(memory);
-        return InScope(() =>
+        return InScope(() => [DecodeInScope(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal)])[0];
+    }
+
+    private Value DecodeInScope(Value tgt, Value memory, Value? tgtMask, Value? memoryMask, Value? tgtKeyPaddingMask, Value? memoryKeyPaddingMask,
+                                bool tgtIsCausal, bool memoryIsCausal)
+    {
+        Value SelfAttention(Value x) => _dropout1.Call(SelfAttn.Attend(x, x, x, tgtKeyPaddingMask, needWeights: false, tgtMask, isCausal: tgtIsCausal).Output);
+        Value MemoryAttention(Value x) => _dropout2.Call(MultiheadAttn.Attend(x, memory, memory, memoryKeyPaddingMask, needWeights: false, memoryMask, isCausal: memoryIsCausal).Output);
+        Value FeedForward(Value x) => _dropout3.Call(TransformerParts.FeedForward(x, Linear1, _dropout, Linear2, Activation));
+        var x = tgt;
+        if (NormFirst)
         {
-            Value SelfAttention(Value x) => _dropout1.Call(SelfAttn.Attend(x, x, x, tgtKeyPaddingMask, needWeights: false, tgtMask, isCausal: tgtIsCausal).Output);
-            Value MemoryAttention(Value x) => _dropout2.Call(MultiheadAttn.Attend(x, memory, memory, memoryKeyPaddingMask, needWeights: false, memoryMask, isCausal: memoryIsCausal).Output);
-            Value FeedForward(Value x) => _dropout3.Call(TransformerParts.FeedForward(x, Linear1, _dropout, Linear2, Activation));
-            var x = tgt;
-            if (NormFirst)
-            {
-                x = x + SelfAttention(Norm1.Call(x));
-                x = x + MemoryAttention(Norm2.Call(x));
-                return [x + FeedForward(Norm3.Call(x))];
-            }
-            x = Norm1.Call(x + SelfAttention(x));
-            x = Norm2.Call(x + MemoryAttention(x));
-            return [Norm3.Call(x + FeedForward(x))];
-        })[0];
+            x = x + SelfAttention(Norm1.Call(x));
+            x = x + MemoryAttention(Norm2.Call(x));
+            return x + FeedForward(Norm3.Call(x));
+        }
+        x = Norm1.Call(x + SelfAttention(x));
+        x = Norm2.Call(x + MemoryAttention(x));
+        return Norm3.Call(x + FeedForward(x));
     }
 
     /// <summary>A new layer of the same configuration holding copies of this one's parameters.</summary>
@@ -244,7 +252,7 @@ public sealed class TransformerDecoder : MultiInputBlock
     public override int InputCount => 2;
 
     /// <inheritdoc/>
-    protected override Value Forward(IReadOnlyList<Value> inputs) => Decode(inputs[0], inputs[1]);
+    protected override Value Forward(IReadOnlyList<Value> inputs) => DecodeInScope(inputs[0], inputs[1], null, null, null, null, false, false);
 
     /// <summary>PyTorch's forward: each layer's <see cref="TransformerDecoderLayer.Decode"/> in turn, then the norm.</summary>
     public Value Decode(Value tgt, Value memory, Value? tgtMask = null, Value? memoryMask = null, Value? tgtKeyPaddingMask = null,
@@ -252,12 +260,15 @@ public sealed class TransformerDecoder : MultiInputBlock
     {
         ArgumentNullException.ThrowIfNull(tgt);
         ArgumentNullException.ThrowIfNull(memory);
-        return InScope(() =>
-        {
-            var x = Layers.Cast<TransformerDecoderLayer>().Aggregate(tgt, (x, layer) =>
-                layer.Decode(x, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal));
-            return [Norm is null ? x : Norm.Call(x)];
-        })[0];
+        return InScope(() => [DecodeInScope(tgt, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal)])[0];
+    }
+
+    private Value DecodeInScope(Value tgt, Value memory, Value? tgtMask, Value? memoryMask, Value? tgtKeyPaddingMask, Value? memoryKeyPaddingMask,
+                                bool tgtIsCausal, bool memoryIsCausal)
+    {
+        var x = Layers.Cast<TransformerDecoderLayer>().Aggregate(tgt, (x, layer) =>
+            layer.Decode(x, memory, tgtMask, memoryMask, tgtKeyPaddingMask, memoryKeyPaddingMask, tgtIsCausal, memoryIsCausal));
+        return Norm is null ? x : Norm.Call(x);
     }
 }
 
