@@ -33,16 +33,22 @@ public sealed class OnnxImportTests
             torch.onnx.export(net, inp, f"{out}/{name}.onnx", input_names=["x"], output_names=["y"],
                               dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=13,
                               training=torch.onnx.TrainingMode.PRESERVE)   # PRESERVE: eval-mode BatchNorm, not folded into the Conv
-        torch.save({"x": x, "mlp": mlp(x).detach(), "cnn": cnn(x.reshape(5, 1, 8, 8)).detach()}, f"{out}/data.pt")
+        saved = {"x": x, "mlp": mlp(x).detach(), "cnn": cnn(x.reshape(5, 1, 8, 8)).detach()}
+        # A Transformer encoder layer (time-major, so PyTorch's exporter does not take the fused fast path),
+        # every parameter redrawn; no constant folding, so the initializers keep their state-dict keys.
+        enc = torch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0)
+        with torch.no_grad():
+            for p in enc.parameters(): p.normal_(0, 0.3)
+        enc.eval()
+        torch.onnx.export(enc, torch.randn(7, 2, 16), f"{out}/encoder.onnx", input_names=["x"], output_names=["y"], opset_version=14,
+                          dynamic_axes={"x": {0: "seq", 1: "batch"}, "y": {0: "seq", 1: "batch"}}, do_constant_folding=False)
+        for n, b in [(7, 2), (11, 3)]:
+            saved[f"enc.x{n}"] = torch.randn(n, b, 16)
+            saved[f"enc.y{n}"] = enc(saved[f"enc.x{n}"]).detach()
+        torch.save(saved, f"{out}/data.pt")
         """;
 
-    private static readonly Lazy<string> s_models = new(() =>
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "onnxbridge-tests", "import-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        PythonTorch.Run(ExportFromPyTorch, folder);
-        return folder;
-    });
+    private static readonly Lazy<string> s_models = new(() => PythonTorch.RunInNewFolder("import", ExportFromPyTorch));
 
     [TestMethod]
     public void PyTorchMlp_ImportsWithPyTorchsKeys_AndMatchesPyTorch()
@@ -98,6 +104,41 @@ public sealed class OnnxImportTests
         var ours = block.forward_all(probe)[0];
         var theirs = TensorConvert.ToTorch(session.Run([new("x", TensorConvert.ToHost(probe))])[0].Tensor);
         TensorAssert.Close(ours, theirs, "re-exported fine-tuned CNN under ONNX Runtime vs TorchSharp");
+    }
+
+    [TestMethod]
+    public void PyTorchTransformerEncoderLayer_ImportsWithItsKeys_RunsAtEveryLength_AndTrains()
+    {
+        var block = OnnxImporter.Import(Path.Combine(s_models.Value, "encoder.onnx"));
+        var data = TensorFiles.LoadDict(Path.Combine(s_models.Value, "data.pt"));
+        var keys = block.state_dict().Keys.ToHashSet();
+        foreach (var key in new[] { "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "linear1.weight", "linear2.bias", "norm1.weight" })
+            Assert.IsTrue(keys.Contains(key), $"'{key}' among the imported keys: {string.Join(", ", keys)}");
+        block.eval();
+        using (no_grad())
+        {
+            foreach (var n in new[] { 7, 11 })   // PyTorch exported at length 7; its reshapes read the run-time shape
+                TensorAssert.Close(data[$"enc.y{n}"], block.forward_all(data[$"enc.x{n}"])[0], $"imported encoder layer vs PyTorch at length {n}", absolute: 2e-5, relative: 1e-4);
+        }
+
+        // Fine-tuning: a fixed batch regressed onto a target; the loss falls and every weight moves.
+        block.train();
+        random.manual_seed(4);
+        var (x, target) = (randn(9, 4, 16), randn(9, 4, 16));
+        var before = block.parameters().Select(p => p.detach().clone()).ToList();
+        var optimizer = optim.SGD(block.parameters(), 0.02);
+        var losses = new List<double>();
+        for (int step = 0; step < 20; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = nn.functional.mse_loss(block.forward_all(x)[0], target);
+            loss.backward();
+            optimizer.step();
+            losses.Add(loss.item<float>());
+        }
+        Assert.IsTrue(losses[^1] < losses[0], $"losses {losses[0]} → {losses[^1]}");
+        Assert.IsTrue(block.parameters().Zip(before).All(p => !p.First.equal(p.Second).all().item<bool>()), "every parameter trained");
     }
 
     [TestMethod]

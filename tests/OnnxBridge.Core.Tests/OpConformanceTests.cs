@@ -43,6 +43,7 @@ public sealed class OpConformanceTests
         ["sub"] = (x, _) => x[0] - x[1],
         ["mul"] = (x, _) => x[0] * x[1],
         ["div"] = (x, _) => x[0] / x[1],
+        ["div_trunc"] = (x, _) => x[0] / x[1],   // integers: ONNX's Div truncates, PyTorch's rounding_mode="trunc"
         ["minimum"] = (x, _) => x[0].Minimum(x[1]),
         ["maximum"] = (x, _) => x[0].Maximum(x[1]),
         ["gt"] = (x, _) => x[0] > x[1],

@@ -18,7 +18,9 @@ public static partial class Ops
     public static Value Mul(Value a, Value b) => Binary(a, b, "Mul", (x, y) => x.mul(y));
 
     /// <summary>a / b (torch.div, ONNX Div); integers divide as ONNX does, truncating.</summary>
-    public static Value Div(Value a, Value b) => Binary(a, b, "Div", (x, y) => x.div(y));
+    public static Value Div(Value a, Value b) =>
+        // libtorch's div of integers is true division (a float result); ONNX's keeps the type and truncates.
+        Binary(a, b, "Div", (x, y) => x.is_floating_point() ? x.div(y) : x.div(y, RoundingMode.trunc));
 
     /// <summary>aᵇ (torch.pow, ONNX Pow).</summary>
     public static Value Pow(Value a, Value b) => Binary(a, b, "Pow", (x, y) => x.pow(y));
