@@ -221,6 +221,29 @@ public sealed class PyTorchCorpusTests
     }
 
     [TestMethod]
+    public void MalformedFiles_LoadedIntoABlock_AreRefused_BoundedMemory_AndChangeNothing()
+    {
+        // The load path reads whole-storage tensors lazily from their records: the same corpus through it,
+        // into a block whose one parameter 'w' [2, 3] matches what most of the corpus claims to hold.
+        var block = new OneParameter();
+        var before = block.W.detach().clone();
+        var corpus = Corpus().ToList();
+
+        MalformedFiles.AssertAllRejected<SerializationException>(corpus, ".pt", path => StateDicts.Load(block, path), slackBytes: 4 * 1024 * 1024);
+        Assert.IsTrue(block.W.equal(before).all().item<bool>(), "a refused load changed the parameter");
+        Assert.IsFalse(File.Exists(Marker), "a pickle in the corpus ran code");
+    }
+
+    private sealed class OneParameter : Core.Blocks.Block
+    {
+        public OneParameter() : base(nameof(OneParameter)) => W = RegisterParameter("w", TorchSharp.torch.randn(2, 3));
+
+        public TorchSharp.Modules.Parameter W { get; }
+
+        protected override Core.Values.Value Forward(Core.Values.Value input) => input;
+    }
+
+    [TestMethod]
     public void PickleCallingOsSystem_IsRefusedNamingTheGlobal()
     {
         using var temp = new TempFolder();

@@ -8,21 +8,24 @@ using static TorchSharp.torch;
 namespace OnnxBridge.Core.Tests;
 
 /// <summary>
-/// The safetensors load path that reads straight into new parameter memory (issue #14 item 7):
-/// no host copy, the parameters stay the same objects, and loading never ties or unties tensors.
+/// The load paths that read straight into new parameter memory (issue #14 item 7), safetensors and
+/// PyTorch's .pt: no host copy, the parameters stay the same objects, and loading never ties or
+/// unties tensors.
 /// </summary>
 [TestClass]
 [DoNotParallelize]
 public sealed class StateDictLoadTests
 {
     [TestMethod]
-    public void Load_Safetensors_ReadsIntoParameterMemory_WithoutAHostCopy_KeepingTheParameterObjects()
+    [DataRow(".safetensors")]
+    [DataRow(".pt")]
+    public void Load_ReadsIntoParameterMemory_WithoutAHostCopy_KeepingTheParameterObjects(string extension)
     {
         using var temp = new TempFolder();
         random.manual_seed(5);
-        // 9,009,000 float32 values (36 MB): above the size from which slices are read on several threads.
+        // 9,009,000 float32 values (36 MB): above the size from which safetensors slices are read on several threads.
         var net = new Linear(1000, 9000);
-        var path = temp.File("big.safetensors");
+        var path = temp.File("big" + extension);
         StateDicts.Save(net, path);
         var fresh = new Linear(1000, 9000);
         StateDicts.Load(fresh, path); // warm-up: the JIT and the thread pool
@@ -47,13 +50,15 @@ public sealed class StateDictLoadTests
     }
 
     [TestMethod]
-    public void Load_FileWithTiedKeys_IntoUntiedLayers_LeavesThemSeparate()
+    [DataRow(".safetensors")]
+    [DataRow(".pt")]
+    public void Load_FileWithTiedKeys_IntoUntiedLayers_LeavesThemSeparate(string extension)
     {
         using var temp = new TempFolder();
         var shared = HostTensor.Create<float>([1, 2, 3, 4], 2, 2);
         var bias = HostTensor.Create<float>([0, 0], 2);
-        var path = temp.File("tied.safetensors");
-        // One tensor under two keys: the file stores it once, with an alias in its metadata.
+        var path = temp.File("tied" + extension);
+        // One tensor under two keys: the file stores it once (safetensors: an alias in its metadata; .pt: one storage record).
         StateDicts.Write(path, [("0.weight", shared), ("0.bias", bias), ("1.weight", shared), ("1.bias", bias)]);
 
         var net = new Sequential();

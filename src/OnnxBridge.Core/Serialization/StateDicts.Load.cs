@@ -25,8 +25,9 @@ public static partial class StateDicts
 
     /// <summary>
     /// Loads a state dict file (format from the extension unless given) into <paramref name="block"/>.
-    /// A safetensors file is read straight into the tensors that become the parameters, with no
-    /// host copy; the other formats are read whole first.
+    /// Safetensors and PyTorch files are read straight into the tensors that become the parameters,
+    /// with no host copy (views that are not a whole storage excepted); TorchSharp's .dat is read
+    /// whole first.
     /// </summary>
     /// <param name="strict">When true (the default) any missing or unexpected key is an error; otherwise they are returned.</param>
     /// <exception cref="StateDictException">Keys, shapes or dtypes do not fit; the block is unchanged.</exception>
@@ -38,13 +39,33 @@ public static partial class StateDicts
     {
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(path);
-        if (TensorFileFormats.Resolve(path, format) != TensorFileFormat.Safetensors)
+        var resolved = TensorFileFormats.Resolve(path, format);
+        if (resolved == TensorFileFormat.PyTorch) return LoadPyTorch(block, path, strict);
+        if (resolved != TensorFileFormat.Safetensors)
             return Load(block, FromHost(Read(path, format)), $"'{path}'", strict, includeNonPersistentBuffers: false);
 
         using var file = Safetensors.OpenRead(path);
         var layout = Safetensors.ReadLayout(file, path);
         var stored = layout.Entries.Select(e => (e.Name, new Incoming(e.Name, e.Type, e.Shape, null, layout.BufferStart + e.Begin))).ToList();
         return Load(block, WithAliases(path, stored, layout.Metadata), $"'{path}'", strict, includeNonPersistentBuffers: false, (file, path));
+    }
+
+    /// <summary>A PyTorch archive: whole-storage tensors read from their records into the fresh tensors, each storage once.</summary>
+    private static LoadResult LoadPyTorch(Block block, string path, bool strict)
+    {
+        using var archive = PyTorch.PyTorchFiles.Open(path);
+        if (archive.Root is not List<(string Key, object? Value)> dict)
+            throw new PyTorchFileException($"'{path}' does not hold a state dict (a dict of tensors)");
+        var incoming = new Dictionary<object, Incoming>(ReferenceEqualityComparer.Instance);
+        var stored = dict.Select(e => (e.Key, e.Value switch
+        {
+            null => throw new PyTorchFileException($"'{path}': entry '{e.Key}' is not a tensor"),
+            _ when incoming.TryGetValue(e.Value, out var known) => known,
+            HostTensor host => incoming[host] = new Incoming(e.Key, host.ElementType, host.Shape, host, -1, null),
+            PyTorch.PyTorchFiles.StoredTensor lazy => incoming[lazy] = new Incoming(e.Key, lazy.Type, lazy.Shape, null, -1, lazy.ReadInto),
+            _ => throw new PyTorchFileException($"'{path}': entry '{e.Key}' is not a tensor; save model.state_dict() itself, not a checkpoint that contains it"),
+        })).ToList();
+        return Load(block, stored, $"'{path}'", strict, includeNonPersistentBuffers: false);
     }
 
     /// <summary>Loads host tensors keyed by state-dict key into <paramref name="block"/>.</summary>
@@ -55,10 +76,10 @@ public static partial class StateDicts
     }
 
     /// <summary>
-    /// One value to load: its dtype and shape, known before its bytes are read, and either the
-    /// bytes already in host memory or the offset of the bytes in the file being loaded.
+    /// One value to load: its dtype and shape, known before its bytes are read, and its bytes: in
+    /// host memory, at an offset of the file being loaded, or from a reader that fills a tensor.
     /// </summary>
-    private sealed record Incoming(string Name, DataType Type, IReadOnlyList<long> Shape, HostTensor? Host, long FileOffset);
+    private sealed record Incoming(string Name, DataType Type, IReadOnlyList<long> Shape, HostTensor? Host, long FileOffset, Action<Tensor>? ReadInto = null);
 
     private static List<(string Key, Incoming Value)> FromHost(IReadOnlyList<(string Key, HostTensor Tensor)> state) =>
         [.. state.Select(e => (e.Key, new Incoming(e.Key, e.Tensor.ElementType, e.Tensor.Shape, e.Tensor, -1)))];
@@ -114,7 +135,8 @@ public static partial class StateDicts
                     fresh[value] = empty([.. value.Shape], DTypes.ToTorch(value.Type));
             }
             if (file is { } f)
-                TensorFileReader.ReadAll(f.Handle.SafeFileHandle, f.Path, [.. fresh.Select(kv => new TensorFileReader.Read(kv.Value, kv.Key.FileOffset, kv.Key.Name))]);
+                TensorFileReader.ReadAll(f.Handle.SafeFileHandle, f.Path, [.. fresh.Where(kv => kv.Key.FileOffset >= 0).Select(kv => new TensorFileReader.Read(kv.Value, kv.Key.FileOffset, kv.Key.Name))]);
+            foreach (var (value, tensor) in fresh) value.ReadInto?.Invoke(tensor);
 
             // 4. Commit: nothing below can fail on account of the file.
             foreach (var (deferred, plan) in plans) deferred.MaterializeFromPlan(plan);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using OnnxBridge.Onnx.IO;
 using OnnxBridge.Onnx.Tensors;
+using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace OnnxBridge.Core.Serialization.PyTorch;
 
@@ -38,19 +39,89 @@ internal static class PyTorchFiles
     /// <exception cref="PyTorchFileException">The file is malformed, not a zip, or asks for more than tensors.</exception>
     public static object? Read(string path)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        Span<byte> magic = stackalloc byte[4];
-        if (file.Length < 4 || file.Read(magic) != 4 || magic[0] != 'P' || magic[1] != 'K' || magic[2] != 3 || magic[3] != 4)
-            throw new PyTorchFileException($"'{path}' is not a PyTorch zip archive (files from torch.save before PyTorch 1.6, or other formats, are not supported)");
-        file.Position = 0;
+        using var archive = Open(path, lazy: false);
+        return archive.Root;
+    }
+
+    /// <summary>
+    /// Opens an archive for loading straight into tensor memory: the pickle is read and every tensor
+    /// view checked as <see cref="Read"/> does, but a tensor that is its whole storage in order (what
+    /// <c>torch.save</c> of a state dict writes) comes back as a <see cref="StoredTensor"/>, read
+    /// later into its destination with no host copy; other views are materialized as host tensors.
+    /// The archive stays open until disposed.
+    /// </summary>
+    /// <exception cref="PyTorchFileException">The file is malformed, not a zip, or asks for more than tensors.</exception>
+    public static OpenArchive Open(string path, bool lazy = true)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
-            using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
-            return new ArchiveReader(path, zip, file.Length).ReadRoot();
+            Span<byte> magic = stackalloc byte[4];
+            if (file.Length < 4 || file.Read(magic) != 4 || magic[0] != 'P' || magic[1] != 'K' || magic[2] != 3 || magic[3] != 4)
+                throw new PyTorchFileException($"'{path}' is not a PyTorch zip archive (files from torch.save before PyTorch 1.6, or other formats, are not supported)");
+            file.Position = 0;
+            var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
+            try
+            {
+                return new OpenArchive(file, zip, new ArchiveReader(path, zip, file.Length, lazy).ReadRoot());
+            }
+            catch
+            {
+                zip.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or NotSupportedException or Onnx.OnnxFileException)
         {
+            file.Dispose();
             throw new PyTorchFileException($"'{path}' is not a readable PyTorch archive: {e.Message}", e);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An archive whose root object has been read; <see cref="StoredTensor"/>s in it read from it until it is disposed.</summary>
+    internal sealed class OpenArchive(FileStream file, ZipArchive zip, object? root) : IDisposable
+    {
+        public object? Root { get; } = root;
+
+        public void Dispose()
+        {
+            zip.Dispose();
+            file.Dispose();
+        }
+    }
+
+    /// <summary>A tensor that is a whole storage record in row-major order, not read yet.</summary>
+    internal sealed class StoredTensor(string path, ZipArchiveEntry record, DataType type, long[] shape)
+    {
+        /// <summary>Bytes per read: a span over tensor memory is bounded, and slices keep it far below that.</summary>
+        private const long SliceBytes = 8 << 20;
+
+        public DataType Type { get; } = type;
+
+        public long[] Shape { get; } = shape;
+
+        /// <summary>Reads the record into <paramref name="destination"/>, a contiguous CPU tensor of this type and shape.</summary>
+        /// <exception cref="PyTorchFileException">The record could not be read or ended early.</exception>
+        public void ReadInto(TorchSharp.torch.Tensor destination)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var flat = destination.view(-1);
+            var perSlice = Math.Max(1, SliceBytes / destination.ElementSize);
+            try
+            {
+                using var stream = record.Open();
+                for (long start = 0; start < flat.shape[0]; start += perSlice)
+                    stream.ReadExactly(flat.narrow(0, start, Math.Min(perSlice, flat.shape[0] - start)).bytes);
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+            {
+                throw new PyTorchFileException($"'{path}': record '{record.FullName}' could not be read: {e.Message}", e);
+            }
         }
     }
 
@@ -62,7 +133,7 @@ internal static class PyTorchFiles
     }
 
     /// <summary>One read: the archive, its pickle, and each storage read once.</summary>
-    private sealed class ArchiveReader(string path, ZipArchive zip, long fileLength)
+    private sealed class ArchiveReader(string path, ZipArchive zip, long fileLength, bool lazy)
     {
         /// <summary>
         /// How deep lists and dicts may nest: torch.save of a state dict or a tensor container writes
@@ -77,7 +148,8 @@ internal static class PyTorchFiles
         private const int MaxEntries = 1_000_000;
 
         private readonly Dictionary<string, byte[]> _storages = new(StringComparer.Ordinal);
-        private readonly Dictionary<TensorRef, HostTensor> _tensors = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<TensorRef, object> _tensors = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<string, StoredTensor> _stored = new(StringComparer.Ordinal);
         private readonly HashSet<object> _open = new(ReferenceEqualityComparer.Instance);
         private int _entries;
         private string _prefix = "";
@@ -132,8 +204,8 @@ internal static class PyTorchFiles
             if (value is TensorRef tensor)
             {
                 // One tensor object referenced many times (memo) is materialized once, as PyTorch does.
-                if (!_tensors.TryGetValue(tensor, out var host)) _tensors[tensor] = host = Materialize(tensor);
-                return host;
+                if (!_tensors.TryGetValue(tensor, out var resolved)) _tensors[tensor] = resolved = Materialize(tensor);
+                return resolved;
             }
             return value switch
             {
@@ -143,11 +215,10 @@ internal static class PyTorchFiles
             };
         }
 
-        private HostTensor Materialize(TensorRef tensor)
+        /// <summary>The tensor as a host tensor, or (lazily) a <see cref="StoredTensor"/> when it is its whole storage in order.</summary>
+        private object Materialize(TensorRef tensor)
         {
             var storage = tensor.Storage;
-            if (!_storages.TryGetValue(storage.Key, out var bytes))
-                _storages[storage.Key] = bytes = ReadEntry(Entry(storage.Key));
             var size = ElementTypes.SizeOf(storage.ElementType);
             if (tensor.Shape.Length != tensor.Stride.Length || tensor.Shape.Length > 64 || tensor.Offset < 0
                 || tensor.Shape.Any(d => d < 0) || tensor.Stride.Any(s => s < 0))
@@ -168,9 +239,19 @@ internal static class PyTorchFiles
             if (count > 0 && last >= storage.ElementCount)
                 throw Bad($"tensor view reaches element {last} of storage '{storage.Key}', which has {storage.ElementCount}");
 
+            var whole = tensor.Offset == 0 && count == storage.ElementCount && IsRowMajor(tensor.Shape, tensor.Stride);
+            // Tensors of one storage share one StoredTensor (tied weights are one stored tensor, as in safetensors).
+            if (whole && lazy)
+            {
+                var shared = $"{storage.Key}/{string.Join(",", tensor.Shape)}";
+                if (!_stored.TryGetValue(shared, out var stored))
+                    _stored[shared] = stored = new StoredTensor(path, Bounded(Entry(storage.Key)), storage.ElementType, tensor.Shape);
+                return stored;
+            }
+            if (!_storages.TryGetValue(storage.Key, out var bytes))
+                _storages[storage.Key] = bytes = ReadEntry(Entry(storage.Key));
             // The common case, a tensor that is its whole storage, keeps the storage's buffer (HostTensors are immutable).
-            if (tensor.Offset == 0 && count == storage.ElementCount && IsRowMajor(tensor.Shape, tensor.Stride))
-                return HostTensor.Wrap(storage.ElementType, tensor.Shape, bytes);
+            if (whole) return HostTensor.Wrap(storage.ElementType, tensor.Shape, bytes);
             var result = new byte[count * size];
             if (IsRowMajor(tensor.Shape, tensor.Stride))
             {
@@ -209,15 +290,20 @@ internal static class PyTorchFiles
 
         private byte[] ReadEntry(ZipArchiveEntry entry)
         {
-            // Bounded by the file: PyTorch stores records uncompressed, so a record larger than the
-            // whole file can only be a decompression bomb or a lie.
-            if (entry.Length > fileLength || entry.Length > Array.MaxLength)
-                throw Bad($"record '{entry.FullName}' claims {entry.Length} bytes in a {fileLength}-byte file");
+            if (Bounded(entry).Length > Array.MaxLength) throw Bad($"record '{entry.FullName}' of {entry.Length} bytes is too large to read into memory whole");
             var bytes = new byte[entry.Length];
             using var stream = entry.Open();
             stream.ReadExactly(bytes);
             return bytes;
         }
+
+        /// <summary>
+        /// The record, if no larger than the file: PyTorch stores records uncompressed, so a record
+        /// larger than the whole file can only be a decompression bomb or a lie.
+        /// </summary>
+        private ZipArchiveEntry Bounded(ZipArchiveEntry entry) =>
+            entry.Length <= fileLength ? entry
+                : throw Bad($"record '{entry.FullName}' claims {entry.Length} bytes in a {fileLength}-byte file");
 
         private PyTorchFileException Bad(string problem) => new($"'{path}': {problem}");
     }
