@@ -18,7 +18,11 @@ namespace OnnxBridge.Core.Layers;
 /// </summary>
 public abstract class RecurrentLayer : MultiOutputBlock
 {
-    private readonly List<List<(Parameter Wih, Parameter Whh, Parameter? Bih, Parameter? Bhh)>> _layers = [];
+    /// <summary>Each layer's parameter names, one entry per direction.</summary>
+    private readonly List<List<(string Wih, string Whh, string? Bih, string? Bhh)>> _names = [];
+
+    /// <summary>The parameters those names hold now; rebound after a conversion, which replaces the parameter objects.</summary>
+    private List<List<(Parameter Wih, Parameter Whh, Parameter? Bih, Parameter? Bhh)>> _layers = [];
 
     private protected RecurrentLayer(string name, long gates, long inputSize, long hiddenSize, long numLayers, bool bias, bool batchFirst, double dropout, bool bidirectional)
         : base(name)
@@ -28,10 +32,14 @@ public abstract class RecurrentLayer : MultiOutputBlock
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
         if (dropout is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout is a probability in [0, 1]");
         (InputSize, HiddenSize, NumLayers, HasBias, BatchFirst, Dropout, Bidirectional) = (inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional);
-        Parameter Make(string parameter, params long[] shape) => RegisterParameter(parameter, Initial(hiddenSize, shape));
+        string Make(string parameter, params long[] shape)
+        {
+            RegisterParameter(parameter, Initial(hiddenSize, shape));
+            return parameter;
+        }
         for (long l = 0; l < numLayers; l++)
         {
-            var directions = new List<(Parameter, Parameter, Parameter?, Parameter?)>();
+            var directions = new List<(string, string, string?, string?)>();
             for (int d = 0; d < (bidirectional ? 2 : 1); d++)
             {
                 var suffix = string.Create(CultureInfo.InvariantCulture, $"_l{l}{(d == 1 ? "_reverse" : "")}");
@@ -39,8 +47,22 @@ public abstract class RecurrentLayer : MultiOutputBlock
                 directions.Add((Make("weight_ih" + suffix, gates * hiddenSize, layerInput), Make("weight_hh" + suffix, gates * hiddenSize, hiddenSize),
                                 bias ? Make("bias_ih" + suffix, gates * hiddenSize) : null, bias ? Make("bias_hh" + suffix, gates * hiddenSize) : null));
             }
-            _layers.Add(directions);
+            _names.Add(directions);
         }
+        BindParameters();
+    }
+
+    private void BindParameters()
+    {
+        var byName = named_parameters(recurse: false).ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        _layers = [.. _names.Select(directions => directions.Select(n => (byName[n.Wih], byName[n.Whh], n.Bih is null ? null : byName[n.Bih], n.Bhh is null ? null : byName[n.Bhh])).ToList())];
+    }
+
+    /// <inheritdoc/>
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        BindParameters();
     }
 
     /// <summary>PyTorch's initialization of every recurrent parameter, layers and cells alike: U(−1/√H, 1/√H).</summary>
