@@ -34,7 +34,9 @@ public sealed class SinusoidalPositionalEncoding : Block
     public static Value Table(Value length, long dModel)
     {
         ArgumentNullException.ThrowIfNull(length);
-        var inverseFrequencies = Value.Eager(exp(arange(0, dModel, 2, ScalarType.Float32) * (-Math.Log(10000.0) / dModel)));
+        // On the length's device (a symbolic length: a constant of the graph), as Size and Arange keep theirs.
+        var device = length.IsSymbolic ? CPU : length.Tensor.device;
+        var inverseFrequencies = Value.Eager(exp(arange(0, dModel, 2, ScalarType.Float32, device) * (-Math.Log(10000.0) / dModel)));
         var positions = Ops.To(Ops.Arange(length), DataType.Float);
         var angles = Ops.Unsqueeze(positions, 1) * Ops.Unsqueeze(inverseFrequencies, 0);             // [L, d/2]
         return Ops.Flatten(Ops.Stack([Ops.Sin(angles), Ops.Cos(angles)], -1), -2, -1);             // [L, d]: sin, cos interleaved

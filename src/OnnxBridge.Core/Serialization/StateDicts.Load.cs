@@ -54,16 +54,12 @@ public static partial class StateDicts
     private static LoadResult LoadPyTorch(Block block, string path, bool strict)
     {
         using var archive = PyTorch.PyTorchFiles.Open(path);
-        if (archive.Root is not List<(string Key, object? Value)> dict)
-            throw new PyTorchFileException($"'{path}' does not hold a state dict (a dict of tensors)");
         var incoming = new Dictionary<object, Incoming>(ReferenceEqualityComparer.Instance);
-        var stored = dict.Select(e => (e.Key, e.Value switch
+        var stored = StateDictEntries(path, archive.Root).Select(e => (e.Key, incoming.TryGetValue(e.Tensor, out var known) ? known : incoming[e.Tensor] = e.Tensor switch
         {
-            null => throw new PyTorchFileException($"'{path}': entry '{e.Key}' is not a tensor"),
-            _ when incoming.TryGetValue(e.Value, out var known) => known,
-            HostTensor host => incoming[host] = new Incoming(e.Key, host.ElementType, host.Shape, host, -1, null),
-            PyTorch.PyTorchFiles.StoredTensor lazy => incoming[lazy] = new Incoming(e.Key, lazy.Type, lazy.Shape, null, -1, lazy.ReadInto),
-            _ => throw new PyTorchFileException($"'{path}': entry '{e.Key}' is not a tensor; save model.state_dict() itself, not a checkpoint that contains it"),
+            HostTensor host => new Incoming(e.Key, host.ElementType, host.Shape, host, -1),
+            _ when e.Tensor is PyTorch.PyTorchFiles.StoredTensor lazy => new Incoming(e.Key, lazy.Type, lazy.Shape, null, -1, lazy.ReadInto),
+            _ => throw new InvalidOperationException("StateDictEntries gives host or stored tensors only"),
         })).ToList();
         return Load(block, stored, $"'{path}'", strict, includeNonPersistentBuffers: false);
     }

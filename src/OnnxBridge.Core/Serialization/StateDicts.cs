@@ -135,10 +135,17 @@ public static partial class StateDicts
             var (tensors, metadata) = Safetensors.Read(path);
             return WithAliases(path, tensors, metadata);
         }
-        if (PyTorchFiles.Read(path) is not List<(string Key, object? Value)> dict)
+        using var archive = PyTorchFiles.Open(path, lazy: false);
+        return [.. StateDictEntries(path, archive.Root).Select(e => (e.Key, (HostTensor)e.Tensor))];
+    }
+
+    /// <summary>A PyTorch archive's root as a state dict: each key with its tensor (a host tensor, or a <see cref="PyTorchFiles.StoredTensor"/> when opened lazily).</summary>
+    private static IEnumerable<(string Key, object Tensor)> StateDictEntries(string path, object? root)
+    {
+        if (root is not List<(string Key, object? Value)> dict)
             throw new PyTorchFileException($"'{path}' does not hold a state dict (a dict of tensors)");
-        return [.. dict.Select(e => (e.Key, e.Value as HostTensor
-            ?? throw new PyTorchFileException($"'{path}': entry '{e.Key}' is not a tensor; save model.state_dict() itself, not a checkpoint that contains it")))];
+        return dict.Select(e => (e.Key, e.Value is HostTensor or PyTorchFiles.StoredTensor ? e.Value
+            : throw new PyTorchFileException($"'{path}': entry '{e.Key}' is not a tensor; save model.state_dict() itself, not a checkpoint that contains it")));
     }
 
     /// <summary>The initializers of an ONNX model (ours: named by state-dict key) as a state dict.</summary>

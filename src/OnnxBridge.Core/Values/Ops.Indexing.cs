@@ -68,11 +68,11 @@ public static partial class Ops
         return Value.Symbolic(graph.Node("Gather").Input(sx, si).Attribute("axis", axis).Output(sx.ElementType, shape));
     }
 
-    /// <summary>The size of dimension <paramref name="dim"/> as an int64 scalar value — known at run time even where symbolic at export (ONNX Shape, Gather).</summary>
+    /// <summary>The size of dimension <paramref name="dim"/> as an int64 scalar value on x's device — known at run time even where symbolic at export (ONNX Shape, Gather).</summary>
     public static Value Size(Value x, long dim)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (GraphOf(x) is not { } graph) return Value.Eager(tensor(x.Tensor.shape[(int)(dim < 0 ? dim + x.Rank : dim)]));
+        if (GraphOf(x) is not { } graph) return Value.Eager(tensor(x.Tensor.shape[(int)(dim < 0 ? dim + x.Rank : dim)], device: x.Tensor.device));
         var sx = Lift(graph, x);
         var axis = Axis(graph, "Shape", dim, sx.Shape.Count);
         if (sx.Shape[axis] is { IsKnown: true } known) return Value.Symbolic(graph.Constant(HostTensor.Create([known.Size!.Value])));
@@ -81,13 +81,13 @@ public static partial class Ops
         return Value.Symbolic(graph.Node("Gather").Input(shape, index).Attribute("axis", 0).Output(DataType.Int64, []));
     }
 
-    /// <summary>0, 1, …, end − 1 for an int64 scalar <paramref name="end"/> (e.g. <see cref="Size"/>), as int64 (torch.arange, ONNX Range).</summary>
+    /// <summary>0, 1, …, end − 1 for an int64 scalar <paramref name="end"/> (e.g. <see cref="Size"/>), as int64 on end's device (torch.arange, ONNX Range).</summary>
     public static Value Arange(Value end)
     {
         ArgumentNullException.ThrowIfNull(end);
         RequireType(end, "Range", DataType.Int64, "an int64 scalar");
         if (end.Rank != 0) throw Refused("Range", $"arange takes a scalar end, got {Dim.Format(end.Shape)}", end);
-        if (GraphOf(end) is not { } graph) return Eager("Range", () => arange(end.Tensor.item<long>(), ScalarType.Int64), end);
+        if (GraphOf(end) is not { } graph) return Eager("Range", () => arange(end.Tensor.item<long>(), ScalarType.Int64, end.Tensor.device), end);
         var length = end.IsSymbolic ? Dim.Unknown : Dim.Known(end.Tensor.item<long>());
         // Range takes scalars: HostTensor.Create without a shape is one.
         var zero = graph.Constant(HostTensor.Create([0L]));
