@@ -121,7 +121,9 @@ public sealed class AttentionConformanceTests
     {
         var c = Configs.Single(x => x.Name == name);
         var block = Create(c);
-        StateDicts.Load(block, Path.Combine(s_reference.Value, name + ".state.pt"));   // strict: PyTorch's keys and shapes
+        var state = Path.Combine(s_reference.Value, name + ".state.pt");
+        StateDicts.Load(block, state);   // strict: PyTorch's keys and shapes
+        CollectionAssert.AreEqual(StateDicts.Read(state).Select(e => e.Key).ToList(), block.state_dict().Keys.ToList(), $"{name}: PyTorch's state-dict key order");
         block.eval();
         var data = TensorFiles.LoadDict(Path.Combine(s_reference.Value, name + ".data.pt"));
         var q = data["q"].detach().requires_grad_(true);

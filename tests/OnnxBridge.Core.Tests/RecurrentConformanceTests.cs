@@ -99,7 +99,9 @@ public sealed class RecurrentConformanceTests
     {
         var c = Configs.Single(x => x.Name == name);
         var layer = Create(c);
-        StateDicts.Load(layer, Path.Combine(s_reference.Value, name + ".state.pt"));   // strict: PyTorch's keys and shapes
+        var state = Path.Combine(s_reference.Value, name + ".state.pt");
+        StateDicts.Load(layer, state);   // strict: PyTorch's keys and shapes
+        CollectionAssert.AreEqual(StateDicts.Read(state).Select(e => e.Key).ToList(), layer.state_dict().Keys.ToList(), $"{name}: PyTorch's state-dict key order");
         layer.eval();
         var data = TensorFiles.LoadDict(Path.Combine(s_reference.Value, name + ".data.pt"));
         var x = data["x"].detach().requires_grad_(true);
