@@ -97,16 +97,15 @@ public sealed class RepositoryAndBatchingTests
     [TestMethod]
     public async Task DynamicBatching_RequestsArrivingDuringARun_AreMergedIntoTheNext_EachGettingItsOwnRows()
     {
-        // The slow model's first run holds the model; the others arrive meanwhile and queue.
+        // The slow model's first run holds the model; the others are sent once it runs, and queue.
         await using var server = await TestServer.StartAsync();
         static string Request(int i, int rows) => $$"""{"inputs":[{"name":"x","shape":[{{rows}},3],"datatype":"FP32","data":[{{string.Join(",", Enumerable.Range(0, rows * 3).Select(v => i * 100 + v))}}]}]}""";
 
         var first = server.PostAsync("/v2/models/slow/infer", Request(0, 1));
-        var queued = false;
+        Assert.IsTrue(await SlowRunStarted(server, first), "the first request never started running");
         var others = new List<Task<(int Status, System.Text.Json.Nodes.JsonNode? Body)>>();
         for (int i = 1; i <= 6; i++) others.Add(server.PostAsync("/v2/models/slow/infer", Request(i, 1 + i % 2)));
-        for (int i = 0; i < 500 && !queued && !first.IsCompleted; i++, await Task.Delay(10))
-            queued = Metric(await server.Client.GetStringAsync("/metrics"), "onnxbridge_inference_pending", "model=\"slow\"") >= 2;
+        var queued = await SlowPending(server, 6, first);
         var answers = await Task.WhenAll(others);
         await first;
 
@@ -155,18 +154,16 @@ public sealed class RepositoryAndBatchingTests
     [TestMethod]
     public async Task Shutdown_FinishesRequestsInFlight_TheRunningAndTheQueued()
     {
-        // The slow model's run (a long Loop) holds the first request; the second queues behind it.
+        // The slow model's run (a long Loop) holds the first request; the second, sent once the first runs, queues behind it.
         // Shutdown starts once the pending-requests gauge shows the second queued (a condition, not a guessed sleep).
         var server = await TestServer.StartAsync();
         try
         {
             const string request = """{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}""";
             var running = server.PostAsync("/v2/models/slow/infer", request);
+            Assert.IsTrue(await SlowRunStarted(server, running), "the first request never started running");
             var queuedBehind = server.PostAsync("/v2/models/slow/infer", request);
-            var queued = false;
-            for (int i = 0; i < 500 && !queued && !queuedBehind.IsCompleted; i++, await Task.Delay(10))
-                queued = Metric(await server.Client.GetStringAsync("/metrics"), "onnxbridge_inference_pending", "model=\"slow\"") == 1;
-            Assert.IsTrue(queued, "the second request never showed in the batch queue");
+            Assert.IsTrue(await SlowPending(server, 1, running), "the second request never showed in the batch queue");
 
             await server.StopAsync();
 
@@ -198,6 +195,29 @@ public sealed class RepositoryAndBatchingTests
         CollectionAssert.AreEqual(Requests.Direct(server.Version2, rows, 1), Requests.Floats(body));
         var queuedFor = Metric(await server.Client.GetStringAsync("/metrics"), "onnxbridge_inference_queue_duration_seconds_sum", "model=\"mlp\"");
         Assert.IsTrue(queuedFor < 1.5, $"the request waited {queuedFor:F3} s for a batch it did not need");
+    }
+
+    // Requests sent together may all queue and run as one batch (each has company), so the tests that
+    // need one request running and others queued behind it send the others only once the first runs.
+
+    /// <summary>Whether the slow model's first run started (its batch was counted) before <paramref name="request"/> ended.</summary>
+    private static Task<bool> SlowRunStarted(TestServer server, Task request) =>
+        Eventually(server, request, metrics => Metric(metrics, "onnxbridge_inference_batch_size_count", "model=\"slow\"") >= 1);
+
+    /// <summary>Whether <paramref name="count"/> requests showed queued for the slow model while <paramref name="running"/> still ran.</summary>
+    private static Task<bool> SlowPending(TestServer server, int count, Task running) =>
+        Eventually(server, running, metrics => Metric(metrics, "onnxbridge_inference_pending", "model=\"slow\"") >= count);
+
+    /// <summary>Polls /metrics until <paramref name="condition"/> holds (true), or <paramref name="until"/> completes or 10 s pass (false).</summary>
+    private static async Task<bool> Eventually(TestServer server, Task until, Func<string, bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!until.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (condition(await server.Client.GetStringAsync("/metrics"))) return true;
+            await Task.Delay(5);
+        }
+        return false;
     }
 
     /// <summary>The sum of a Prometheus metric's samples, over the lines that contain <paramref name="filter"/>.</summary>
