@@ -10,9 +10,10 @@ namespace OnnxBridge.Benchmarks;
 
 /// <summary>
 /// The LSTM of issue #16 (2 layers, hidden 256, input 256, sequence 64): a training step (forward,
-/// loss, backward, SGD) of our layer — its recurrence written step by step with TorchSharp ops —
-/// against TorchSharp's own <c>nn.LSTM</c> (libtorch's fused kernel, the baseline), and inference of
-/// ours eagerly against its ONNX export under ONNX Runtime.
+/// loss, backward, SGD) of our layer — eagerly it runs libtorch's kernel on its own parameters
+/// (FusedRecurrence), so this measures what the block around it costs — against TorchSharp's own
+/// <c>nn.LSTM</c> (the baseline), and inference of ours eagerly against its ONNX export under ONNX
+/// Runtime.
 /// </summary>
 public class RecurrentBenchmarks
 {

@@ -15,9 +15,10 @@ namespace OnnxBridge.Core.Tests;
 /// Our LSTM, GRU and RNN against real PyTorch's (Debian's python3-torch 1.13): LSTM in 12
 /// configurations, GRU and RNN in 6 each — layers, directions, batch_first, bias, dropout, initial
 /// states, ReLU, sequence lengths 1 and 17. PyTorch's state dict loads strictly; the forward and the
-/// gradients (of the input and every parameter) agree eagerly; the export runs under ONNX Runtime at
-/// sequence lengths 4 and 23 (and imports and exports again); and PyTorch strictly loads our state
-/// dict back with equal outputs. Tolerance: |Δ| ≤ 1e-5 + 1e-4·|ref|.
+/// gradients (of the input and every parameter) agree eagerly — through the layer and, with initial
+/// states, through the step-by-step Ops function too; the export (states as graph inputs) runs under
+/// ONNX Runtime at sequence lengths 4 and 23 (and imports and exports again); and PyTorch strictly
+/// loads our state dict back with equal outputs. Tolerance: |Δ| ≤ 1e-5 + 1e-4·|ref|.
 /// </summary>
 [TestClass]
 [DoNotParallelize]
@@ -104,18 +105,26 @@ public sealed class RecurrentConformanceTests
         CollectionAssert.AreEqual(StateDicts.Read(state).Select(e => e.Key).ToList(), layer.state_dict().Keys.ToList(), $"{name}: PyTorch's state-dict key order");
         layer.eval();
         var data = TensorFiles.LoadDict(Path.Combine(s_reference.Value, name + ".data.pt"));
-        var x = data["x"].detach().requires_grad_(true);
+        Tensor[] states = !c.States ? [] : c.Kind == "LSTM" ? [data["h0"], data["c0"]] : [data["h0"]];
 
-        IReadOnlyList<Tensor> outputs = c.States ? WithStates(layer, c, x, data["h0"], data["c0"]) : layer.forward_all(x);
-        Assert.AreEqual(layer.OutputCount, outputs.Count);
-        for (int i = 0; i < outputs.Count; i++) AssertClose(data[$"y{i}"], outputs[i], $"{name}: output {i}");
-        outputs.Select((y, i) => (y * data[$"r{i}"]).sum()).Aggregate((a, b) => a + b).backward();
-        AssertClose(data["grad.x"], x.grad!, $"{name}: grad of the input");
-        foreach (var (key, parameter) in layer.named_parameters())
-            AssertClose(data["grad." + key], parameter.grad!, $"{name}: grad {key}");
+        // The layer (libtorch's kernel eagerly), and with initial states also the Ops function (the step-by-step recurrence).
+        var paths = new List<(string Path, Func<Tensor, IReadOnlyList<Tensor>> Run)> { ("layer", x => layer.forward_all([x, .. states])) };
+        if (c.States) paths.Add(("Ops function", x => WithStates(layer, c, x, data["h0"], data["c0"])));
+        foreach (var (path, run) in paths)
+        {
+            layer.zero_grad();
+            var x = data["x"].detach().requires_grad_(true);
+            var outputs = run(x);
+            Assert.AreEqual(layer.OutputCount, outputs.Count);
+            for (int i = 0; i < outputs.Count; i++) AssertClose(data[$"y{i}"], outputs[i], $"{name}, {path}: output {i}");
+            outputs.Select((y, i) => (y * data[$"r{i}"]).sum()).Aggregate((a, b) => a + b).backward();
+            AssertClose(data["grad.x"], x.grad!, $"{name}, {path}: grad of the input");
+            foreach (var (key, parameter) in layer.named_parameters())
+                AssertClose(data["grad." + key], parameter.grad!, $"{name}, {path}: grad {key}");
+        }
 
-        if (!c.States) AssertExportsAtOtherLengths(layer, c);
-        AssertPyTorchLoadsOurs(layer, c, x.detach());
+        AssertExportsAtOtherLengths(layer, c);
+        AssertPyTorchLoadsOurs(layer, c, data["x"]);
     }
 
     private static RecurrentLayer Create(Config c) => c.Kind switch
@@ -144,11 +153,15 @@ public sealed class RecurrentConformanceTests
         };
     }
 
+    /// <summary>The export (with the initial states as graph inputs where the configuration has them) against the eager layer at two new lengths.</summary>
     private static void AssertExportsAtOtherLengths(RecurrentLayer layer, Config c)
     {
         Dim[] shape = c.BatchFirst ? [Dim.Named("batch"), Dim.Named("seq"), Input] : [Dim.Named("seq"), Dim.Named("batch"), Input];
+        var stateNames = !c.States ? [] : c.Kind == "LSTM" ? new[] { "h0", "c0" } : ["h0"];
+        var stateRows = c.Layers * (c.Bidirectional ? 2 : 1);
+        InputSpec[] specs = [InputSpec.Float32("x", shape), .. stateNames.Select(n => InputSpec.Float32(n, stateRows, Dim.Named("batch"), Hidden))];
         string[] names = [.. new[] { "output", "h_n", "c_n" }.Take(layer.OutputCount)];
-        var model = OnnxExporter.Export(layer, new ExportOptions(InputSpec.Float32("x", shape)) { OutputNames = names });
+        var model = OnnxExporter.Export(layer, new ExportOptions(specs[0], specs[1..]) { OutputNames = names });
         using var session = OnnxModelSession.Open(model.ToByteArray());
         // The export imported again (the ONNX node back to the op layer) and exported once more.
         var imported = Import.OnnxImporter.Import(model);
@@ -156,11 +169,12 @@ public sealed class RecurrentConformanceTests
         foreach (var steps in new[] { 4, 23 })
         {
             random.manual_seed(steps);
-            var x = c.BatchFirst ? randn(2, steps, Input) : randn(steps, 2, Input);
-            var ours = layer.forward_all(x);
-            var theirs = session.Run([new("x", TensorConvert.ToHost(x))]);
-            var reimported = imported.forward_all(x);
-            var twice = again.Run([new("x", TensorConvert.ToHost(x))]);
+            Tensor[] inputs = [c.BatchFirst ? randn(2, steps, Input) : randn(steps, 2, Input), .. stateNames.Select(_ => randn(stateRows, 2, Hidden))];
+            IReadOnlyList<Onnx.TestCases.NamedTensor> feeds = [.. specs.Zip(inputs, (spec, t) => new Onnx.TestCases.NamedTensor(spec.Name, TensorConvert.ToHost(t)))];
+            var ours = layer.forward_all(inputs);
+            var theirs = session.Run(feeds);
+            var reimported = imported.forward_all(inputs);
+            var twice = again.Run(feeds);
             for (int i = 0; i < names.Length; i++)
             {
                 AssertClose(ours[i], TensorConvert.ToTorch(theirs[i].Tensor), $"{c.Name}: ONNX Runtime at sequence length {steps}, output {i}");

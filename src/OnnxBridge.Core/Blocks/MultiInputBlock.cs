@@ -14,8 +14,18 @@ public abstract class MultiInputBlock : Block
     /// <param name="name">The block's type name, shown in structure prints.</param>
     protected MultiInputBlock(string name) : base(name) { }
 
-    /// <summary>How many inputs the forward takes.</summary>
+    /// <summary>How many inputs the forward takes (at most, when <see cref="MinInputCount"/> is fewer).</summary>
     public abstract int InputCount { get; }
+
+    /// <summary>How many inputs the forward takes at least: the trailing ones are optional (a recurrent layer's initial states).</summary>
+    public virtual int MinInputCount => InputCount;
+
+    /// <summary>Refuses a call with a number of inputs this block does not take.</summary>
+    private protected void CheckInputCount(int count)
+    {
+        if (count < MinInputCount || count > InputCount)
+            throw new ArgumentException($"{GetType().Name} takes {(MinInputCount == InputCount ? $"{InputCount}" : $"{MinInputCount} to {InputCount}")} inputs, {count} were given", "inputs");
+    }
 
     /// <summary>Runs the forward eagerly on tensors, one per input.</summary>
     public Tensor forward(params Tensor[] inputs)
@@ -28,8 +38,7 @@ public abstract class MultiInputBlock : Block
     public Value Call(IReadOnlyList<Value> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Count != InputCount)
-            throw new ArgumentException($"{GetType().Name} takes {InputCount} inputs, {inputs.Count} were given", nameof(inputs));
+        CheckInputCount(inputs.Count);
         if (GraphRecorder.Current is not { } graph) return Forward(inputs);
         using (graph.EnterBlock(this))
         {
@@ -44,5 +53,5 @@ public abstract class MultiInputBlock : Block
 
     /// <inheritdoc/>
     protected sealed override Value Forward(Value input) =>
-        InputCount == 1 ? Forward([input]) : throw new InvalidOperationException($"{GetType().Name} takes {InputCount} inputs; call it with all of them");
+        MinInputCount == 1 ? Forward([input]) : throw new InvalidOperationException($"{GetType().Name} takes {MinInputCount} inputs; call it with all of them");
 }

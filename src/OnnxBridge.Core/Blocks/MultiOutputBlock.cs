@@ -25,8 +25,7 @@ public abstract class MultiOutputBlock : MultiInputBlock
     public IReadOnlyList<Value> CallAll(IReadOnlyList<Value> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Count != InputCount)
-            throw new ArgumentException($"{GetType().Name} takes {InputCount} inputs, {inputs.Count} were given", nameof(inputs));
+        CheckInputCount(inputs.Count);
         IReadOnlyList<Value> outputs;
         if (GraphRecorder.Current is not { } graph) outputs = ForwardAll(inputs);
         else
