@@ -113,10 +113,13 @@ public sealed class MultiheadAttention : MultiOutputBlock
         if (query.Rank is not (2 or 3) || key.Rank != query.Rank || value.Rank != query.Rank)
             throw new ArgumentException($"MultiheadAttention takes query, key and value of rank 3 ([L, N, E]{(BatchFirst ? ", batch first" : "")}) or 2 (unbatched), got {Dim.Format(query.Shape)}, {Dim.Format(key.Shape)} and {Dim.Format(value.Shape)}");
         var selfAttention = ReferenceEquals(query, key) && ReferenceEquals(key, value);
-        // Work batch first: [N, L, E].
-        Value BatchFirstForm(Value x) => !batched ? Ops.Unsqueeze(x, 0) : BatchFirst ? x : Ops.Permute(x, 1, 0, 2);
-        var q = BatchFirstForm(query);
-        var (k, v) = selfAttention ? (q, q) : (BatchFirstForm(key), BatchFirstForm(value));
+        // Project in the input's own layout ([L, N, E] time-major, [N, L, E] batch first; unbatched as a
+        // batch of one, batch first) and move to [N, heads, L, D] only when splitting the heads: a
+        // linear over a permuted input would copy it first, and the output would leave permuted.
+        var timeMajor = batched && !BatchFirst;
+        Value Batched(Value x) => batched ? x : Ops.Unsqueeze(x, 0);
+        var q = Batched(query);
+        var (k, v) = selfAttention ? (q, q) : (Batched(key), Batched(value));
         if (keyPaddingMask is not null && !batched) keyPaddingMask = Ops.Unsqueeze(keyPaddingMask, 0);
 
         Value[] projected;   // q, k, v: [N, L, E]
@@ -128,11 +131,11 @@ public sealed class MultiheadAttention : MultiOutputBlock
             projected = [Ops.Linear(q, w[0], b?[0]), Ops.Linear(k, w[1], b?[1]), Ops.Linear(v, w[2], b?[2])];
         }
 
-        Value Heads(Value x) => Ops.Permute(Ops.Unflatten(x, -1, NumHeads, HeadDim), 0, 2, 1, 3);   // [N, heads, L, D]
+        Value Heads(Value x) => Ops.Permute(Ops.Unflatten(x, -1, NumHeads, HeadDim), timeMajor ? [1, 2, 0, 3] : [0, 2, 1, 3]);   // [N, heads, L, D]
         var mask = CombinedMask(attnMask, keyPaddingMask, q);
         var (attended, weights) = Ops.Attention(Heads(projected[0]), Heads(projected[1]), Heads(projected[2]), mask, training ? Dropout : 0, isCausal, scale: null, needWeights);
-        var output = OutProj.Call(Ops.Flatten(Ops.Permute(attended, 0, 2, 1, 3), -2, -1));
-        output = !batched ? Ops.Squeeze(output, 0) : BatchFirst ? output : Ops.Permute(output, 1, 0, 2);
+        var output = OutProj.Call(Ops.Flatten(Ops.Permute(attended, timeMajor ? [2, 0, 1, 3] : [0, 2, 1, 3]), -2, -1));   // back to the input's layout
+        if (!batched) output = Ops.Squeeze(output, 0);
         if (weights is null) return (output, null);
         if (average) weights = Ops.Mean(weights, [1]);
         return (output, batched ? weights : Ops.Squeeze(weights, 0));

@@ -22,7 +22,7 @@ public static partial class Ops
     /// <paramref name="dropoutP"/> applies to the attention weights when eager; an export records the
     /// inference form, as the dropout layers do.
     /// </summary>
-    /// <remarks>Eagerly this runs libtorch's fused kernels (without a custom scale); exported it is MatMul, Softmax and MatMul.</remarks>
+    /// <remarks>Eagerly this runs libtorch's fused kernels (without a custom scale or dropout); exported it is MatMul, Softmax and MatMul.</remarks>
     public static Value ScaledDotProductAttention(Value query, Value key, Value value, Value? attnMask = null, double dropoutP = 0, bool isCausal = false, double? scale = null) =>
         Attention(query, key, value, attnMask, dropoutP, isCausal, scale, needWeights: false).Output;
 
@@ -43,7 +43,10 @@ public static partial class Ops
         if (mask is not null && mask.ElementType != DataType.Bool && mask.ElementType != query.ElementType)
             throw Refused(op, $"takes a bool mask or one of the query's type ({ElementTypes.Name(query.ElementType)}), got {ElementTypes.Name(mask.ElementType)}", mask);
 
-        if (!needWeights && scale is null && GraphOf(query, key, value, mask) is null)
+        // libtorch's fused kernel only without dropout: there it ran 1.6× faster than the explicit form
+        // (forward and backward, [N, 4, 64, 64], 2 cores); with dropout it falls back to a math path
+        // that ran 8–14 % slower than the explicit form below.
+        if (!needWeights && scale is null && dropoutP == 0 && GraphOf(query, key, value, mask) is null)
         {
             // libtorch refuses an explicit mask together with is_causal, so the causal mask joins the given one here.
             var joined = isCausal && mask is not null ? Where(CausalKeep(query, key), AsAdditive(mask, query), ScalarLike(query, double.NegativeInfinity)) : mask;
