@@ -1,4 +1,5 @@
 // BenchmarkDotNet suite: dotnet run -c Release --project benchmarks/OnnxBridge.Benchmarks -- [--filter *Forward*] [--job short]
+// Interleaved training-step comparison: ... -- paired lstm|transformer [batch] [pairs] (PairedComparison).
 // In process (InProcessEmitToolchain): the benchmarks run in this program, which loads TorchSharp with
 // the build's Debian 12 fix, instead of a generated project BenchmarkDotNet would build elsewhere.
 using System.Globalization;
@@ -9,6 +10,8 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using OnnxBridge.Benchmarks;
 using OnnxBridge.Cli.Commands;
+
+if (args is ["paired", ..]) return PairedComparison.Run(args);
 
 var config = ManualConfig.CreateMinimumViable()
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(15))

