@@ -12,8 +12,9 @@ namespace OnnxBridge.Core.Layers;
 /// (input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional), the parameter
 /// names (<c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, <c>_reverse</c>
 /// for the second direction), the initialization (every parameter from U(−1/√H, 1/√H)) and so the
-/// state-dict keys. The forward starts from the given initial states, or zeros; the output is [seq, batch, directions·H] ([batch, seq, ...] when batch_first) and the final
-/// states [layers·directions, batch, H]. Eagerly it runs libtorch's own kernel on its parameters
+/// state-dict keys. The forward starts from the given initial states, or zeros; the output is
+/// [seq, batch, directions·H] ([batch, seq, ...] when batch_first) and the final states
+/// [layers·directions, batch, H]. Eagerly it runs libtorch's own kernel on its parameters
 /// (<see cref="FusedRecurrence"/>); exports are ONNX LSTM/GRU/RNN nodes with dynamic batch and
 /// sequence dimensions.
 /// </summary>
