@@ -58,10 +58,10 @@ public static partial class StateDicts
         var stored = StateDictEntries(path, archive.Root).Select(e => (e.Key, incoming.TryGetValue(e.Tensor, out var known) ? known : incoming[e.Tensor] = e.Tensor switch
         {
             HostTensor host => new Incoming(e.Key, host.ElementType, host.Shape, host, -1),
-            _ when e.Tensor is PyTorch.PyTorchFiles.StoredTensor lazy => new Incoming(e.Key, lazy.Type, lazy.Shape, null, -1, lazy.ReadInto),
+            _ when e.Tensor is PyTorch.PyTorchFiles.StoredTensor lazy => new Incoming(e.Key, lazy.Type, lazy.Shape, null, -1, lazy),
             _ => throw new InvalidOperationException("StateDictEntries gives host or stored tensors only"),
         })).ToList();
-        return Load(block, stored, $"'{path}'", strict, includeNonPersistentBuffers: false);
+        return Load(block, stored, $"'{path}'", strict, includeNonPersistentBuffers: false, archive: archive);
     }
 
     /// <summary>Loads host tensors keyed by state-dict key into <paramref name="block"/>.</summary>
@@ -73,15 +73,15 @@ public static partial class StateDicts
 
     /// <summary>
     /// One value to load: its dtype and shape, known before its bytes are read, and its bytes: in
-    /// host memory, at an offset of the file being loaded, or from a reader that fills a tensor.
+    /// host memory, at an offset of the file being loaded, or in a record of the PyTorch archive being loaded.
     /// </summary>
-    private sealed record Incoming(string Name, DataType Type, IReadOnlyList<long> Shape, HostTensor? Host, long FileOffset, Action<Tensor>? ReadInto = null);
+    private sealed record Incoming(string Name, DataType Type, IReadOnlyList<long> Shape, HostTensor? Host, long FileOffset, PyTorch.PyTorchFiles.StoredTensor? Stored = null);
 
     private static List<(string Key, Incoming Value)> FromHost(IReadOnlyList<(string Key, HostTensor Tensor)> state) =>
         [.. state.Select(e => (e.Key, new Incoming(e.Key, e.Tensor.ElementType, e.Tensor.Shape, e.Tensor, -1)))];
 
     private static LoadResult Load(Block block, IReadOnlyList<(string Key, Incoming Value)> state, string source, bool strict, bool includeNonPersistentBuffers,
-        (FileStream Handle, string Path)? file = null)
+        (FileStream Handle, string Path)? file = null, PyTorch.PyTorchFiles.OpenArchive? archive = null)
     {
         ArgumentNullException.ThrowIfNull(block);
         var loaded = new Dictionary<string, Incoming>(StringComparer.Ordinal);
@@ -132,7 +132,8 @@ public static partial class StateDicts
             }
             if (file is { } f)
                 TensorFileReader.ReadAll(f.Handle.SafeFileHandle, f.Path, [.. fresh.Where(kv => kv.Key.FileOffset >= 0).Select(kv => new TensorFileReader.Read(kv.Value, kv.Key.FileOffset, kv.Key.Name))]);
-            foreach (var (value, tensor) in fresh) value.ReadInto?.Invoke(tensor);
+            if (fresh.Where(kv => kv.Key.Stored is not null).Select(kv => (kv.Key.Stored!, kv.Value)).ToList() is { Count: > 0 } records)
+                (archive ?? throw new InvalidOperationException("stored records are read from their archive")).ReadAll(records);
 
             // 4. Commit: nothing below can fail on account of the file.
             foreach (var (deferred, plan) in plans) deferred.MaterializeFromPlan(plan);
