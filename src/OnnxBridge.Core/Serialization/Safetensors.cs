@@ -25,11 +25,8 @@ public static class Safetensors
     public static void Write(string path, IReadOnlyList<(string Name, HostTensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        Write(path, [.. tensors.Select(t => new TensorToWrite(t.Name, t.Tensor.ElementType, t.Tensor.Shape, t.Tensor.Bytes.Length, stream => stream.Write(t.Tensor.Bytes.Span)))], metadata);
+        Write(path, [.. tensors.Select(t => TensorToWrite.FromHost(t.Name, t.Tensor))], metadata);
     }
-
-    /// <summary>One tensor to write: its header fields, and the callback that writes exactly <see cref="ByteCount"/> bytes of it.</summary>
-    internal sealed record TensorToWrite(string Name, DataType Type, IReadOnlyList<long> Shape, long ByteCount, Action<Stream> WriteBytes);
 
     /// <summary>
     /// Writes tensors whose bytes come from wherever their callbacks read them — straight from a
@@ -84,13 +81,7 @@ public static class Safetensors
             stream.Write(length);
             header.Position = 0;
             header.CopyTo(stream);
-            foreach (var tensor in tensors)
-            {
-                var start = stream.Position;
-                tensor.WriteBytes(stream);
-                if (stream.Position - start != tensor.ByteCount)
-                    throw new InvalidOperationException($"tensor '{tensor.Name}' declared {tensor.ByteCount} bytes but wrote {stream.Position - start}");
-            }
+            foreach (var tensor in tensors) tensor.WriteTo(stream);
         });
     }
 

@@ -47,7 +47,15 @@ public static partial class StateDicts
             SaveSafetensors(block, path, state);
             return;
         }
-        // Keys of one tied tensor share one HostTensor, which each format stores once where it can.
+        if (resolved == TensorFileFormat.PyTorch)
+        {
+            // Keys of one tied tensor point at one storage record, streamed from the tensor's own memory.
+            var keys = TieGroups(block).ToList();
+            var (records, storages) = PyTorchFiles.AssignStorages(keys.Select(k => state[k.Value]), TensorToWrite.FromTorch);
+            PyTorchFiles.Write(path, pickle => pickle.OrderedDict([.. keys.Select((k, i) => (k.Key, records[i], records[i].Name))]), storages);
+            return;
+        }
+        // TorchSharp's .dat (no sharing in the format): through host copies, each tied tensor converted once.
         var hostOf = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
         var entries = new List<(string Key, HostTensor Tensor)>();
         foreach (var (key, canonical) in TieGroups(block))
@@ -65,7 +73,7 @@ public static partial class StateDicts
     /// </summary>
     private static void SaveSafetensors(Block block, string path, IDictionary<string, Tensor> state)
     {
-        var stored = new List<Safetensors.TensorToWrite>();
+        var stored = new List<TensorToWrite>();
         var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, canonical) in TieGroups(block))
         {
@@ -74,13 +82,7 @@ public static partial class StateDicts
                 aliases[key] = canonical;
                 continue;
             }
-            var tensor = state[key];
-            stored.Add(new(key, DTypes.ToOnnx(tensor.dtype), tensor.shape, tensor.NumberOfElements * tensor.ElementSize, stream =>
-            {
-                using var scope = NewDisposeScope();
-                var cpu = tensor.detach().cpu().contiguous();
-                stream.Write(cpu.bytes);
-            }));
+            stored.Add(TensorToWrite.FromTorch(key, state[key]));
         }
         Safetensors.Write(path, stored, SafetensorsMetadata(aliases));
     }
@@ -107,8 +109,8 @@ public static partial class StateDicts
                 TorchSharpDat.Write(path, entries);
                 break;
             case TensorFileFormat.PyTorch:
-                var (keys, storages) = PyTorchFiles.AssignStorages(entries.Select(e => e.Tensor));
-                PyTorchFiles.Write(path, pickle => pickle.OrderedDict([.. entries.Select((e, i) => (e.Key, e.Tensor, keys[i]))]), storages);
+                var (records, storages) = PyTorchFiles.AssignStorages(entries.Select(e => e.Tensor), TensorToWrite.FromHost);
+                PyTorchFiles.Write(path, pickle => pickle.OrderedDict([.. entries.Select((e, i) => (e.Key, records[i], records[i].Name))]), storages);
                 break;
             default:
                 var firstKey = new Dictionary<HostTensor, string>(ReferenceEqualityComparer.Instance);

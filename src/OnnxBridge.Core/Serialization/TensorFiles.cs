@@ -63,12 +63,12 @@ public static class TensorFiles
             Safetensors.Write(path, entries, new Dictionary<string, string> { [ContainerKey] = container, ["producer"] = "OnnxBridge" });
             return;
         }
-        var (keys, storages) = PyTorchFiles.AssignStorages(entries.Select(e => e.Tensor));
+        var (records, storages) = PyTorchFiles.AssignStorages(entries.Select(e => e.Tensor), TensorToWrite.FromHost);
         PyTorchFiles.Write(path, pickle =>
         {
-            if (container == "tensor") pickle.Tensor(entries[0].Tensor, keys[0]);
-            else if (container == "list") pickle.List([.. entries.Select((e, i) => (e.Tensor, keys[i]))]);
-            else pickle.OrderedDict([.. entries.Select((e, i) => (e.Name, e.Tensor, keys[i]))]);
+            if (container == "tensor") pickle.Tensor(records[0], records[0].Name);
+            else if (container == "list") pickle.List([.. records.Select(r => (r, r.Name))]);
+            else pickle.OrderedDict([.. entries.Select((e, i) => (e.Name, records[i], records[i].Name))]);
         }, storages);
     }
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using OnnxBridge.Onnx.Tensors;
 
 namespace OnnxBridge.Core.Serialization.PyTorch;
 
@@ -16,7 +15,7 @@ internal sealed class PickleWriter
     public PickleWriter() => _out.Write([0x80, 2]); // PROTO 2
 
     /// <summary>An OrderedDict of string keys to tensors.</summary>
-    public void OrderedDict(IReadOnlyList<(string Key, HostTensor Tensor, string StorageKey)> entries)
+    public void OrderedDict(IReadOnlyList<(string Key, TensorToWrite Tensor, string StorageKey)> entries)
     {
         Global("collections", "OrderedDict");
         Op(')'); Op('R');
@@ -30,7 +29,7 @@ internal sealed class PickleWriter
     }
 
     /// <summary>A list of tensors.</summary>
-    public void List(IReadOnlyList<(HostTensor Tensor, string StorageKey)> items)
+    public void List(IReadOnlyList<(TensorToWrite Tensor, string StorageKey)> items)
     {
         Op(']');
         Op('(');
@@ -39,16 +38,16 @@ internal sealed class PickleWriter
     }
 
     /// <summary>A tensor: <c>_rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())</c>, row-major.</summary>
-    public void Tensor(HostTensor tensor, string storageKey)
+    public void Tensor(TensorToWrite tensor, string storageKey)
     {
         Global("torch._utils", "_rebuild_tensor_v2");
         Op('(');
         Op('('); // persistent id: ('storage', torch.XStorage, key, 'cpu', numel)
         String("storage");
-        Global("torch", StorageTypes.StorageName(tensor.ElementType));
+        Global("torch", StorageTypes.StorageName(tensor.Type));
         String(storageKey);
         String("cpu");
-        Int(tensor.ElementCount);
+        Int(tensor.Shape.Aggregate(1L, (count, size) => count * size));
         Op('t');
         Op('Q');
         Int(0);

@@ -20,8 +20,9 @@ internal static class PyTorchFiles
     private const string Root = "archive";
 
     /// <summary>Writes the root object: an OrderedDict of tensors, a list of tensors, or one tensor.</summary>
-    /// <param name="storages">Each storage once, by key; tensors that share a key (tied) point at the same record.</param>
-    public static void Write(string path, Action<PickleWriter> pickle, IReadOnlyList<(string Key, HostTensor Tensor)> storages)
+    /// <param name="storages">Each storage once, named by its key; tensors that share a key (tied) point at the same record.</param>
+    /// <exception cref="InvalidOperationException">A storage wrote another number of bytes than it declared (nothing is left at <paramref name="path"/>).</exception>
+    public static void Write(string path, Action<PickleWriter> pickle, IReadOnlyList<TensorToWrite> storages)
     {
         var writer = new PickleWriter();
         pickle(writer);
@@ -31,7 +32,11 @@ internal static class PyTorchFiles
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
             WriteRecord(zip, "data.pkl", data);
             WriteRecord(zip, "byteorder", "little"u8.ToArray());
-            foreach (var (key, tensor) in storages) WriteRecord(zip, "data/" + key, tensor.Bytes.Span);
+            foreach (var storage in storages)
+            {
+                using var record = zip.CreateEntry($"{Root}/data/{storage.Name}", CompressionLevel.NoCompression).Open();
+                storage.WriteTo(record);
+            }
             WriteRecord(zip, "version", "3\n"u8.ToArray());
         });
     }
@@ -370,21 +375,25 @@ internal static class PyTorchFiles
         private PyTorchFileException Bad(string problem) => new($"'{path}': {problem}");
     }
 
-    /// <summary>Storage keys for a list of tensors: one per distinct tensor object, so shared tensors are written once.</summary>
-    public static (List<string> Keys, List<(string Key, HostTensor Tensor)> Storages) AssignStorages(IEnumerable<HostTensor> tensors)
+    /// <summary>
+    /// Each tensor as a storage record: one per distinct tensor object (keys "0", "1", ... in order of
+    /// first appearance), so shared tensors are written once. Returns, per tensor, its record.
+    /// </summary>
+    public static (List<TensorToWrite> Records, List<TensorToWrite> Storages) AssignStorages<T>(IEnumerable<T> tensors, Func<string, T, TensorToWrite> describe)
+        where T : class
     {
-        var keyOf = new Dictionary<HostTensor, string>(ReferenceEqualityComparer.Instance);
-        var keys = new List<string>();
-        var storages = new List<(string, HostTensor)>();
+        var recordOf = new Dictionary<T, TensorToWrite>(ReferenceEqualityComparer.Instance);
+        var records = new List<TensorToWrite>();
+        var storages = new List<TensorToWrite>();
         foreach (var tensor in tensors)
         {
-            if (!keyOf.TryGetValue(tensor, out var key))
+            if (!recordOf.TryGetValue(tensor, out var record))
             {
-                keyOf[tensor] = key = storages.Count.ToString(CultureInfo.InvariantCulture);
-                storages.Add((key, tensor));
+                recordOf[tensor] = record = describe(storages.Count.ToString(CultureInfo.InvariantCulture), tensor);
+                storages.Add(record);
             }
-            keys.Add(key);
+            records.Add(record);
         }
-        return (keys, storages);
+        return (records, storages);
     }
 }
