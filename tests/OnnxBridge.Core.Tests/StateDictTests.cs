@@ -14,6 +14,7 @@ public sealed class StateDictTests
     [TestMethod]
     [DataRow(".safetensors")]
     [DataRow(".pt")]
+    [DataRow(".dat")]
     public void Save_StreamsFromTensorMemory_WithoutAHostCopy(string extension)
     {
         using var temp = new TempFolder();

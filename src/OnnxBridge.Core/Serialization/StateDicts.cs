@@ -55,15 +55,8 @@ public static partial class StateDicts
             PyTorchFiles.Write(path, pickle => pickle.OrderedDict([.. keys.Select((k, i) => (k.Key, records[i], records[i].Name))]), storages);
             return;
         }
-        // TorchSharp's .dat (no sharing in the format): through host copies, each tied tensor converted once.
-        var hostOf = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
-        var entries = new List<(string Key, HostTensor Tensor)>();
-        foreach (var (key, canonical) in TieGroups(block))
-        {
-            if (key == canonical) hostOf[key] = TensorConvert.ToHost(state[key]);
-            entries.Add((key, hostOf[canonical]));
-        }
-        Write(path, entries, resolved);
+        // TorchSharp's .dat has no sharing: each key of a tied tensor writes it again, from its own memory.
+        TorchSharpDat.Write(path, [.. TieGroups(block).Select(k => TensorToWrite.FromTorch(k.Key, state[k.Value]))]);
     }
 
     /// <summary>

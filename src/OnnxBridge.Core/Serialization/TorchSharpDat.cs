@@ -17,19 +17,28 @@ public static class TorchSharpDat
     /// <summary>Writes entries in order, atomically. Tied entries are written once per key: the format has no sharing.</summary>
     public static void Write(string path, IReadOnlyList<(string Key, HostTensor Tensor)> entries)
     {
+        ArgumentNullException.ThrowIfNull(entries);
+        Write(path, [.. entries.Select(e => TensorToWrite.FromHost(e.Key, e.Tensor))]);
+    }
+
+    /// <summary>Writes tensors, each under its name, from wherever their callbacks read them (a state dict: the tensors' own memory).</summary>
+    /// <exception cref="InvalidOperationException">A callback wrote another number of bytes than it declared (nothing is left at <paramref name="path"/>).</exception>
+    internal static void Write(string path, IReadOnlyList<TensorToWrite> entries)
+    {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(entries);
         AtomicFile.Write(path, stream =>
         {
             using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             Encode(writer, entries.Count);
-            foreach (var (key, tensor) in entries)
+            foreach (var tensor in entries)
             {
-                writer.Write(key);
-                Encode(writer, (long)DTypes.ToTorch(tensor.ElementType));
+                writer.Write(tensor.Name);
+                Encode(writer, (long)DTypes.ToTorch(tensor.Type));
                 Encode(writer, tensor.Shape.Count);
                 foreach (var d in tensor.Shape) Encode(writer, d);
-                writer.Write(tensor.Bytes.Span);
+                writer.Flush();
+                tensor.WriteTo(stream);
             }
         });
     }
