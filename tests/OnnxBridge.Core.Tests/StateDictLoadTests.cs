@@ -8,8 +8,8 @@ using static TorchSharp.torch;
 namespace OnnxBridge.Core.Tests;
 
 /// <summary>
-/// The load paths that read straight into new parameter memory (issue #14 item 7), safetensors and
-/// PyTorch's .pt: no host copy, the parameters stay the same objects, and loading never ties or
+/// The load paths that read straight into new parameter memory (issue #14 item 7), safetensors,
+/// PyTorch's .pt and TorchSharp's .dat: no host copy, the parameters stay the same objects, and loading never ties or
 /// unties tensors.
 /// </summary>
 [TestClass]
@@ -19,6 +19,7 @@ public sealed class StateDictLoadTests
     [TestMethod]
     [DataRow(".safetensors")]
     [DataRow(".pt")]
+    [DataRow(".dat")]
     public void Load_ReadsIntoParameterMemory_WithoutAHostCopy_KeepingTheParameterObjects(string extension)
     {
         using var temp = new TempFolder();

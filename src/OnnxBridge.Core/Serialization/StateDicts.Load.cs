@@ -25,9 +25,9 @@ public static partial class StateDicts
 
     /// <summary>
     /// Loads a state dict file (format from the extension unless given) into <paramref name="block"/>.
-    /// Safetensors and PyTorch files are read straight into the tensors that become the parameters,
-    /// with no host copy (views that are not a whole storage excepted); TorchSharp's .dat is read
-    /// whole first.
+    /// Every format is read straight into the tensors that become the parameters, with no host copy
+    /// (PyTorch views that are not a whole storage excepted), after the block has accepted every key,
+    /// shape and dtype.
     /// </summary>
     /// <param name="strict">When true (the default) any missing or unexpected key is an error; otherwise they are returned.</param>
     /// <exception cref="StateDictException">Keys, shapes or dtypes do not fit; the block is unchanged.</exception>
@@ -41,8 +41,12 @@ public static partial class StateDicts
         ArgumentNullException.ThrowIfNull(path);
         var resolved = TensorFileFormats.Resolve(path, format);
         if (resolved == TensorFileFormat.PyTorch) return LoadPyTorch(block, path, strict);
-        if (resolved != TensorFileFormat.Safetensors)
-            return Load(block, FromHost(Read(path, format)), $"'{path}'", strict, includeNonPersistentBuffers: false);
+        if (resolved == TensorFileFormat.TorchSharp)
+        {
+            using var dat = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var entries = TorchSharpDat.ReadLayout(dat, path).Select(e => (e.Key, new Incoming(e.Key, e.Type, e.Shape, null, e.Offset))).ToList();
+            return Load(block, entries, $"'{path}'", strict, includeNonPersistentBuffers: false, (dat, path));
+        }
 
         using var file = Safetensors.OpenRead(path);
         var layout = Safetensors.ReadLayout(file, path);

@@ -3,6 +3,7 @@ using OnnxBridge.Core.Values;
 using OnnxBridge.Onnx.IO;
 using OnnxBridge.Onnx.Tensors;
 using static TorchSharp.torch;
+using DataType = OnnxBridge.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace OnnxBridge.Core.Serialization;
 
@@ -49,13 +50,36 @@ public static class TorchSharpDat
     {
         ArgumentNullException.ThrowIfNull(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        using var reader = new BinaryReader(file, new UTF8Encoding(false, throwOnInvalidBytes: true));
+        var entries = new List<(string, HostTensor)>();
+        foreach (var entry in ReadLayout(file, path))
+        {
+            if (entry.ByteCount > Array.MaxLength) throw Bad(path, $"entry '{entry.Key}' has {entry.ByteCount} bytes; tensors over {Array.MaxLength} bytes are not supported");
+            var bytes = new byte[entry.ByteCount];
+            file.Position = entry.Offset;
+            file.ReadExactly(bytes);
+            entries.Add((entry.Key, HostTensor.Wrap(entry.Type, entry.Shape, bytes)));
+        }
+        return entries;
+    }
+
+    /// <summary>One entry as the file lays it out: key, type, shape, and where its bytes are.</summary>
+    internal sealed record Entry(string Key, DataType Type, long[] Shape, long Offset, long ByteCount);
+
+    /// <summary>
+    /// Every entry's key, type, shape and data offset, the data skipped: each count and size checked
+    /// against the bytes left, so a state-dict load can check the block first and then read the
+    /// data straight into tensor memory.
+    /// </summary>
+    /// <exception cref="TorchSharpDatException">The file is truncated or malformed.</exception>
+    internal static List<Entry> ReadLayout(FileStream file, string path)
+    {
+        using var reader = new BinaryReader(file, new UTF8Encoding(false, throwOnInvalidBytes: true), leaveOpen: true);
         try
         {
             var count = Decode(reader, path);
             // Each entry takes at least 4 bytes (key length, dtype, rank, and nothing else for an empty key and scalar).
             if (count > (file.Length - file.Position) / 3) throw Bad(path, $"claims {count} entries in {file.Length} bytes");
-            var entries = new List<(string, HostTensor)>((int)count);
+            var entries = new List<Entry>((int)count);
             for (long n = 0; n < count; n++)
             {
                 var keyLength = PeekStringLength(reader, file);
@@ -76,8 +100,8 @@ public static class TorchSharpDat
                     bytes *= shape[i];
                 }
                 if (bytes > file.Length - file.Position) throw Bad(path, $"entry '{key}' needs {bytes} bytes, {file.Length - file.Position} are left");
-                if (bytes > Array.MaxLength) throw Bad(path, $"entry '{key}' has {bytes} bytes; tensors over {Array.MaxLength} bytes are not supported");
-                entries.Add((key, HostTensor.Wrap(type, shape, reader.ReadBytes((int)bytes))));
+                entries.Add(new Entry(key, type, shape, file.Position, bytes));
+                file.Position += bytes;
             }
             if (file.Position != file.Length) throw Bad(path, $"{file.Length - file.Position} bytes follow the last entry");
             return entries;
