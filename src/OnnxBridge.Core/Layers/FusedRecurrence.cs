@@ -11,7 +11,7 @@ namespace OnnxBridge.Core.Layers;
 /// <c>set_</c> the target) all reach the native module: they are the same tensors.
 /// Why: the step-by-step recurrence (<see cref="Values.Ops.Lstm"/>) runs several ops per step and
 /// layer, each a P/Invoke and an autograd node, and trained 1.2–3.7× slower than libtorch's kernel.
-/// The export uses the step-by-step form, as do given initial states (<see cref="Values.Ops.Lstm"/>).
+/// The export records the step-by-step form, which the <see cref="Values.Ops"/> functions compute eagerly.
 /// A conversion replaces the parameters, so the layer then adopts a new native module.
 /// Not registered as a child (a plain field of a non-module type), so it is in no state dict.
 /// </summary>
