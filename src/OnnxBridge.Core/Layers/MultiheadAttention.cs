@@ -122,7 +122,7 @@ public sealed class MultiheadAttention : MultiOutputBlock
         var (k, v) = selfAttention ? (q, q) : (Batched(key), Batched(value));
         if (keyPaddingMask is not null && !batched) keyPaddingMask = Ops.Unsqueeze(keyPaddingMask, 0);
 
-        Value[] projected;   // q, k, v: [N, L, E]
+        Value[] projected;   // q, k, v in the input's layout
         if (SameEmbedDims && selfAttention) projected = Ops.Chunk(Ops.Linear(q, Use(InProjWeight!), InProjBias is null ? null : Use(InProjBias)), 3, -1);
         else
         {

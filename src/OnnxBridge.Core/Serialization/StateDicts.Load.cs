@@ -45,14 +45,18 @@ public static partial class StateDicts
         {
             using var dat = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             var entries = TorchSharpDat.ReadLayout(dat, path).Select(e => (e.Key, new Incoming(e.Key, e.Type, e.Shape, null, e.Offset))).ToList();
-            return Load(block, entries, $"'{path}'", strict, includeNonPersistentBuffers: false, (dat, path));
+            return Load(block, entries, $"'{path}'", strict, includeNonPersistentBuffers: false, ReadAt(dat, path));
         }
 
         using var file = Safetensors.OpenRead(path);
         var layout = Safetensors.ReadLayout(file, path);
         var stored = layout.Entries.Select(e => (e.Name, new Incoming(e.Name, e.Type, e.Shape, null, layout.BufferStart + e.Begin))).ToList();
-        return Load(block, WithAliases(path, stored, layout.Metadata), $"'{path}'", strict, includeNonPersistentBuffers: false, (file, path));
+        return Load(block, WithAliases(path, stored, layout.Metadata), $"'{path}'", strict, includeNonPersistentBuffers: false, ReadAt(file, path));
     }
+
+    /// <summary>Reads values at their offsets of an open file (safetensors, .dat) into their fresh tensors.</summary>
+    private static Action<IReadOnlyList<(Incoming Value, Tensor Fresh)>> ReadAt(FileStream file, string path) =>
+        reads => TensorFileReader.ReadAll(file.SafeFileHandle, path, [.. reads.Select(r => new TensorFileReader.Read(r.Fresh, r.Value.FileOffset, r.Value.Name))]);
 
     /// <summary>A PyTorch archive: whole-storage tensors read from their records into the fresh tensors, each storage once.</summary>
     private static LoadResult LoadPyTorch(Block block, string path, bool strict)
@@ -65,7 +69,7 @@ public static partial class StateDicts
             _ when e.Tensor is PyTorch.PyTorchFiles.StoredTensor lazy => new Incoming(e.Key, lazy.Type, lazy.Shape, null, -1, lazy),
             _ => throw new InvalidOperationException("StateDictEntries gives host or stored tensors only"),
         })).ToList();
-        return Load(block, stored, $"'{path}'", strict, includeNonPersistentBuffers: false, archive: archive);
+        return Load(block, stored, $"'{path}'", strict, includeNonPersistentBuffers: false, reads => archive.ReadAll([.. reads.Select(r => (r.Value.Stored!, r.Fresh))]));
     }
 
     /// <summary>Loads host tensors keyed by state-dict key into <paramref name="block"/>.</summary>
@@ -85,7 +89,7 @@ public static partial class StateDicts
         [.. state.Select(e => (e.Key, new Incoming(e.Key, e.Tensor.ElementType, e.Tensor.Shape, e.Tensor, -1)))];
 
     private static LoadResult Load(Block block, IReadOnlyList<(string Key, Incoming Value)> state, string source, bool strict, bool includeNonPersistentBuffers,
-        (FileStream Handle, string Path)? file = null, PyTorch.PyTorchFiles.OpenArchive? archive = null)
+        Action<IReadOnlyList<(Incoming Value, Tensor Fresh)>>? readFromFile = null)
     {
         ArgumentNullException.ThrowIfNull(block);
         var loaded = new Dictionary<string, Incoming>(StringComparer.Ordinal);
@@ -134,10 +138,8 @@ public static partial class StateDicts
                 if (loaded.TryGetValue(key, out var value) && value.Host is null && !fresh.ContainsKey(value))
                     fresh[value] = empty([.. value.Shape], DTypes.ToTorch(value.Type));
             }
-            if (file is { } f)
-                TensorFileReader.ReadAll(f.Handle.SafeFileHandle, f.Path, [.. fresh.Where(kv => kv.Key.FileOffset >= 0).Select(kv => new TensorFileReader.Read(kv.Value, kv.Key.FileOffset, kv.Key.Name))]);
-            if (fresh.Where(kv => kv.Key.Stored is not null).Select(kv => (kv.Key.Stored!, kv.Value)).ToList() is { Count: > 0 } records)
-                (archive ?? throw new InvalidOperationException("stored records are read from their archive")).ReadAll(records);
+            if (fresh.Count > 0)
+                (readFromFile ?? throw new InvalidOperationException("values without host bytes are read from their file"))([.. fresh.Select(kv => (kv.Key, kv.Value))]);
 
             // 4. Commit: nothing below can fail on account of the file.
             foreach (var (deferred, plan) in plans) deferred.MaterializeFromPlan(plan);
