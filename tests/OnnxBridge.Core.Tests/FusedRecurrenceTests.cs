@@ -12,8 +12,8 @@ namespace OnnxBridge.Core.Tests;
 /// (<see cref="FusedRecurrence"/>). What that must keep: an optimizer step, a state-dict load and a
 /// conversion reach the kernel; it computes what the step-by-step recurrence (the export's form,
 /// itself held to PyTorch by the conformance tests) computes, gradients included; building a layer
-/// draws from the random generator exactly what the initialization needs; dropout follows
-/// train/eval. Tolerance against the step-by-step form: |Δ| ≤ 1e-5 + 1e-4·|ref| (float32),
+/// draws from the random generator exactly what the initialization needs — PyTorch 1.13's values
+/// from the same seed; dropout follows train/eval. Tolerance against the step-by-step form: |Δ| ≤ 1e-5 + 1e-4·|ref| (float32),
 /// 1e-12 + 1e-10·|ref| (float64).
 /// </summary>
 [TestClass]
@@ -121,6 +121,29 @@ public sealed class FusedRecurrenceTests
         foreach (var (name, parameter) in layer.named_parameters())
             Assert.IsTrue(empty(parameter.shape).uniform_(-bound, bound).equal(parameter).all().item<bool>(), $"{name}: the draw in registration order");
         Assert.IsTrue(rand(4).equal(next).all().item<bool>(), "the generator is where the initialization alone leaves it");
+    }
+
+    private const string PyTorchConstruction = """
+        import json, torch
+        torch.manual_seed(23)
+        layer = torch.nn.LSTM(5, 7, num_layers=2, bidirectional=True)
+        print(json.dumps({**{k: p.flatten().tolist() for k, p in layer.named_parameters()}, "next": torch.rand(4).tolist()}))
+        """;
+
+    [TestMethod]
+    public void Construction_FromASeed_GivesPyTorchsInitialValues_AndLeavesTheGeneratorWhereItDoes()
+    {
+        // Same seed, same generator (libtorch's CPU mt19937) and same draws in the same order as
+        // PyTorch 1.13: the values agree to float32 rounding, and so does the next draw after the layer.
+        var reference = System.Text.Json.JsonDocument.Parse(PythonTorch.Run(PyTorchConstruction)).RootElement;
+        random.manual_seed(23);
+        var layer = new LSTM(5, 7, numLayers: 2, bidirectional: true);
+        var next = rand(4);
+
+        Tensor Expected(string key) => tensor(reference.GetProperty(key).EnumerateArray().Select(v => v.GetSingle()).ToArray());
+        foreach (var (name, parameter) in layer.named_parameters())
+            TensorAssert.Close(Expected(name), parameter.detach().flatten(), $"{name} as PyTorch draws it", 1e-6, 0);
+        TensorAssert.Close(Expected("next"), next, "the draw after the layer, as after PyTorch's", 1e-6, 0);
     }
 
     [TestMethod]
