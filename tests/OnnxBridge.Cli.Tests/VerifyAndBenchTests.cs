@@ -189,7 +189,7 @@ public sealed class VerifyAndBenchTests
         var (exitCode, output, error) = CliRunner.Run("bench-io", "--params", "100000", "--folder", temp.Path);
 
         Assert.AreEqual(OnnxBridgeCli.Success, exitCode, output + error);
-        StringAssert.Contains(output, "raw FileStream: write");
+        StringAssert.Contains(output, "floors: raw write");
         foreach (var format in new[] { ".safetensors", ".pt", ".dat" })
             Assert.IsTrue(output.Split('\n').Any(l => l.StartsWith(format, StringComparison.Ordinal)), $"no row for {format}:\n{output}");
         Assert.AreEqual(0, Directory.GetFiles(temp.Path).Length, "the benchmark removes its files");

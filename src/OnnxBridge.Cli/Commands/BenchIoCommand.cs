@@ -12,8 +12,10 @@ namespace OnnxBridge.Cli.Commands;
 
 /// <summary>
 /// <c>onnxbridge bench-io</c>: save and load of a large float32 state dict in each format, timed
-/// against writing and reading the same number of bytes with a plain FileStream (the I/O floor),
-/// with the managed memory each operation allocated. All in one process; medians of three runs.
+/// against writing and reading the same number of bytes with a plain FileStream (the I/O floors:
+/// a write with fsync, a page-cache read into memory already touched, and one into a new tensor),
+/// with the managed memory each operation allocated. All in one process, each operation timed in
+/// rounds interleaved with its floors.
 /// </summary>
 internal static class BenchIoCommand
 {
@@ -50,44 +52,47 @@ internal static class BenchIoCommand
             var buffer = new byte[bytes];
             Random.Shared.NextBytes(buffer); // touch every page before timing
             var raw = Path.Combine(dir, "raw.bin");
-            var (rawWrite, _) = Measure(() =>
+            Action rawWrite = () =>
             {
                 using var stream = new FileStream(raw, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
                 stream.Write(buffer);
                 stream.Flush(flushToDisk: true);
-            });
-            var (rawRead, _) = Measure(() =>
+            };
+            Action rawRead = () =>
             {
                 using var stream = new FileStream(raw, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
                 stream.ReadExactly(buffer);
-            });
-            var (rawReadNew, _) = Measure(() => IoFloors.ReadIntoNewTensor(raw, bytes / 4));
-            File.Delete(raw);
-            buffer = null;
-            output.WriteLine(string.Create(c, $"raw FileStream: write {rawWrite:0.00} s ({bytes / rawWrite / 1e9:0.00} GB/s, with fsync), read {rawRead:0.00} s ({bytes / rawRead / 1e9:0.00} GB/s, page cache)"));
-            output.WriteLine(string.Create(c, $"  read into a new tensor {rawReadNew:0.00} s ({rawReadNew / rawRead:0.00}x the read: the kernel maps and zeroes each new page)"));
-            output.WriteLine(string.Create(c, $"{"format",-12} {"save s",7} {"x raw",6} {"save alloc MB",14} {"load s",7} {"x raw",6} {"load alloc MB",14}"));
+            };
+            Action rawReadNew = () => IoFloors.ReadIntoNewTensor(raw, bytes / 4);
+            rawWrite();
+            output.WriteLine(string.Create(c, $"each figure: the median of {Rounds} rounds; each ratio: the median of the per-round ratios, the floor timed in the same round"));
+            output.WriteLine(string.Create(c, $"{"format",-12} {"save s",7} {"x write",8} {"load s",7} {"x read",7} {"x new-read",11} {"save MB",8} {"load MB",8}"));
 
             foreach (var file in new[] { "state.safetensors", "state.pt", "state.dat" })
             {
                 var path = Path.Combine(dir, file);
-                var (save, savePeak) = Measure(() => StateDicts.Save(net, path));
-                var (load, loadPeak) = Measure(() => StateDicts.Load(fresh, path));
+                var save = Paired(() => StateDicts.Save(net, path), rawWrite);
+                var load = Paired(() => StateDicts.Load(fresh, path), rawRead, rawReadNew);
                 using (no_grad())
                 {
                     if (!net.parameters().Zip(fresh.parameters()).All(p => p.First.equal(p.Second).all().item<bool>()))
                         throw new InvalidOperationException($"{file}: the loaded parameters differ from the saved ones");
                 }
-                output.WriteLine(string.Create(c, $"{Path.GetExtension(file),-12} {save,7:0.00} {save / rawWrite,6:0.00} {savePeak / 1e6,14:0} {load,7:0.00} {load / rawRead,6:0.00} {loadPeak / 1e6,14:0}"));
+                output.WriteLine(string.Create(c, $"{Path.GetExtension(file),-12} {save.Seconds,7:0.00} {save.Ratios[0],8:0.00} {load.Seconds,7:0.00} {load.Ratios[0],7:0.00} {load.Ratios[1],11:0.00} {save.AllocatedBytes / 1e6,8:0} {load.AllocatedBytes / 1e6,8:0}"));
                 File.Delete(path);
             }
-
             // ONNX export with the weights streamed to external data.
             var onnxPath = Path.Combine(dir, "model.onnx");
             var options = new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 1000)) { ExternalDataThreshold = 0 };
-            var (export, exportAlloc) = Measure(() => OnnxExporter.Save(net, options, onnxPath));
-            output.WriteLine(string.Create(c, $"{"onnx+data",-12} {export,7:0.00} {export / rawWrite,6:0.00} {exportAlloc / 1e6,14:0}   (export: the weights stream from the parameters into model.onnx.*.data)"));
+            var export = Paired(() => OnnxExporter.Save(net, options, onnxPath), rawWrite);
+            output.WriteLine(string.Create(c, $"{"onnx+data",-12} {export.Seconds,7:0.00} {export.Ratios[0],8:0.00} {"",7} {"",7} {"",11} {export.AllocatedBytes / 1e6,8:0}   (export: the weights stream from the parameters into model.onnx.*.data)"));
             foreach (var f in Directory.GetFiles(dir, "model.onnx*")) File.Delete(f);
+
+            var floors = (Write: Median(rawWrite), Read: Median(rawRead), New: Median(rawReadNew));
+            File.Delete(raw);
+            output.WriteLine(string.Create(c, $"floors: raw write {floors.Write:0.00} s ({bytes / floors.Write / 1e9:0.00} GB/s, with fsync); page-cache read {floors.Read:0.00} s ({bytes / floors.Read / 1e9:0.00} GB/s, into memory already touched);"));
+            output.WriteLine(string.Create(c, $"  read into a new tensor {floors.New:0.00} s ({floors.New / floors.Read:0.00}x the read: the kernel maps and zeroes each new page). A load that changes nothing when it fails must read into new memory (docs/benchmarks.md)."));
+
             return OnnxBridgeCli.Success;
         }
         finally
@@ -106,25 +111,54 @@ internal static class BenchIoCommand
         return net;
     }
 
+    private const int Rounds = 9;
+
     /// <summary>
-    /// The median seconds over three runs, and the most managed memory one run allocated (the
-    /// buffers a format needs besides the parameters themselves, which live in libtorch).
+    /// Times <paramref name="action"/> against its floors in <see cref="Rounds"/> interleaved rounds (the
+    /// order rotating) after one untimed run of each, so that each ratio compares runs of the same moment on a shared machine whose
+    /// disk and page-fault costs drift: the median seconds, the median per-round ratio to each floor,
+    /// and the most managed memory one run allocated (the buffers a format needs besides the
+    /// parameters themselves, which live in libtorch).
     /// </summary>
-    private static (double Seconds, long AllocatedBytes) Measure(Action action)
+    private static (double Seconds, double[] Ratios, long AllocatedBytes) Paired(Action action, params Action[] floors)
     {
         var seconds = new List<double>();
+        var ratios = floors.Select(_ => new List<double>()).ToArray();
         long allocated = 0;
-        for (int run = 0; run < 3; run++)
+        // One untimed run of each first: the first save of a run was 3-4x slower than the next on
+        // this VM (its file pages land in memory the host has to map back in), whichever format it was.
+        action();
+        foreach (var floor in floors) floor();
+        for (int round = 0; round < Rounds; round++)
         {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            var watch = Stopwatch.StartNew();
-            action();
-            seconds.Add(watch.Elapsed.TotalSeconds);
-            allocated = Math.Max(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            var floorSeconds = new double[floors.Length];
+            double ours = 0;
+            // Rotate which runs first: whatever the previous run left (freed pages, a dirty page cache) falls on each side in turn.
+            for (int step = 0; step <= floors.Length; step++)
+            {
+                var which = (step + round) % (floors.Length + 1);
+                if (which < floors.Length) floorSeconds[which] = Time(floors[which]);
+                else
+                {
+                    var before = GC.GetAllocatedBytesForCurrentThread();
+                    ours = Time(action);
+                    allocated = Math.Max(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+                }
+            }
+            seconds.Add(ours);
+            for (int f = 0; f < floors.Length; f++) ratios[f].Add(ours / floorSeconds[f]);
         }
-        seconds.Sort();
-        return (seconds[1], allocated);
+        return (Timing.Median(seconds), [.. ratios.Select(Timing.Median)], allocated);
+    }
+
+    private static double Median(Action action) => Timing.Median([.. Enumerable.Range(0, Rounds).Select(_ => Time(action))]);
+
+    private static double Time(Action action)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var watch = Stopwatch.StartNew();
+        action();
+        return watch.Elapsed.TotalSeconds;
     }
 }
