@@ -7,7 +7,7 @@ namespace OnnxBridge.Core.Serialization;
 /// Reads tensors' bytes from a file straight into tensor memory, in slices spread over the cores.
 /// The destinations are new tensors whose pages the kernel maps as the bytes arrive; those page
 /// faults, not the copy, are most of a load's time, and they run in parallel where the copy
-/// from the page cache alone would not need to (docs/benchmarks.md, "Loading near the I/O floor").
+/// from the page cache alone would not need to (docs/benchmarks.md, "State-dict save and load").
 /// </summary>
 internal static class TensorFileReader
 {

@@ -7,7 +7,7 @@ namespace OnnxBridge.Runtime.Sessions;
 /// Everything that decides how ONNX Runtime runs a model, in one record that every user shares:
 /// the library (<see cref="OnnxModelSession.Open(string, OnnxRuntimeOptions?, Action{string}?)"/>),
 /// <c>verify</c>, <c>serve</c> and <c>bench</c>. The defaults are ONNX Runtime's own except where a
-/// measurement said otherwise (docs/benchmarks.md, "ONNX Runtime settings"): sequential execution
+/// measurement said otherwise (docs/benchmarks.md, "ONNX Runtime defaults, chosen from measurements"): sequential execution
 /// (the parallel mode was 1.7–4.5× slower on our networks), spinning threads (spinning off was
 /// 1.2–1.5× slower at small batches), all graph optimizations, memory patterns and the CPU arena
 /// on, TF32 off.
