@@ -40,7 +40,7 @@ internal sealed partial class ExternalDataWriter(long threshold)
     }
 
     /// <summary>
-    /// In one pass over the weights: writes the data file and computes the weights hash (each
+    /// Writes the data file and, on another core at the same time, computes the weights hash (each
     /// initializer as it would be serialized inline, so the hash does not depend on where the weights
     /// live); then names the data file after the hash, writes the model, and removes data files of
     /// earlier exports of this model.
@@ -52,42 +52,34 @@ internal sealed partial class ExternalDataWriter(long threshold)
         var tensorOf = new Dictionary<TensorProto, Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var (proto, tensor) in _entries) tensorOf[proto] = tensor;
         var offsets = new Dictionary<TensorProto, long>(ReferenceEqualityComparer.Instance);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        // The partial file is complete and flushed before it is renamed to its final, hash-derived name.
         var partial = Path.Combine(folder, modelName + ".data.partial");
-        AtomicFile.Write(partial, stream =>
-        {
-            long position = 0;
-            foreach (var initializer in model.Graph.Initializer)
-            {
-                if (!tensorOf.TryGetValue(initializer, out var tensor))
-                {
-                    hash.AppendData(initializer.ToByteArray());
-                    continue;
-                }
-                var length = tensor.NumberOfElements * tensor.ElementSize;
-                var offset = (position + Alignment - 1) / Alignment * Alignment;
-                if (offset > position) stream.Write(new byte[offset - position]);
-                // Inline, raw_data (field 9) would follow the fields set so far: hash them, then its tag, length and bytes.
-                hash.AppendData(initializer.ToByteArray());
-                var header = new byte[11];
-                var coded = new CodedOutputStream(header);
-                coded.WriteTag(9, WireFormat.WireType.LengthDelimited);
-                coded.WriteLength((int)length);
-                coded.Flush();
-                hash.AppendData(header, 0, (int)coded.Position);
-                WithBytes(tensor, span =>
-                {
-                    hash.AppendData(span);
-                    stream.Write(span);
-                });
-                offsets[initializer] = offset;
-                position = offset + length;
-            }
-        });
 
-        var weightsHash = Convert.ToHexStringLower(hash.GetHashAndReset());
+        // SHA-256 runs at ~1.4 GB/s here and a write with fsync at 0.3–1 GB/s: in one pass the export
+        // cost both (1.9–2.0× a raw write for 400 MB); side by side it costs about the slower one.
+        var hashing = Task.Run(() => WeightsHash(model, tensorOf));
+        try
+        {
+            // The partial file is complete and flushed before it is renamed to its final, hash-derived name.
+            AtomicFile.Write(partial, stream =>
+            {
+                long position = 0;
+                foreach (var initializer in model.Graph.Initializer)
+                {
+                    if (!tensorOf.TryGetValue(initializer, out var tensor)) continue;
+                    var offset = (position + Alignment - 1) / Alignment * Alignment;
+                    if (offset > position) stream.Write(new byte[offset - position]);
+                    WithBytes(tensor, stream.Write);
+                    offsets[initializer] = offset;
+                    position = offset + tensor.NumberOfElements * tensor.ElementSize;
+                }
+            });
+        }
+        finally
+        {
+            // The hash reads the weights' memory (and its own copies of any not on the CPU): let it finish whatever the write did.
+            ((IAsyncResult)hashing).AsyncWaitHandle.WaitOne();
+        }
+        var weightsHash = hashing.GetAwaiter().GetResult();
         var location = $"{modelName}.{weightsHash[..16]}.data";
         var dataPath = Path.Combine(folder, location);
         // A data file of this name holds these very weights (the name is their hash) and may be in use
@@ -109,6 +101,26 @@ internal sealed partial class ExternalDataWriter(long threshold)
             var name = Path.GetFileName(stale);
             if (name != location && DataFileName().IsMatch(name[modelName.Length..])) File.Delete(stale);
         }
+    }
+
+    /// <summary>SHA-256 of the initializers in graph order, each as protobuf would serialize it inline (raw_data last).</summary>
+    private static string WeightsHash(ModelProto model, Dictionary<TensorProto, Tensor> tensorOf)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var initializer in model.Graph.Initializer)
+        {
+            hash.AppendData(initializer.ToByteArray());
+            if (!tensorOf.TryGetValue(initializer, out var tensor)) continue;
+            // Inline, raw_data (field 9) would follow the fields set so far: its tag, length and bytes.
+            var header = new byte[11];
+            var coded = new CodedOutputStream(header);
+            coded.WriteTag(9, WireFormat.WireType.LengthDelimited);
+            coded.WriteLength((int)(tensor.NumberOfElements * tensor.ElementSize));
+            coded.Flush();
+            hash.AppendData(header, 0, (int)coded.Position);
+            WithBytes(tensor, hash.AppendData);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static void WriteModel(string modelPath, ModelProto model, string location, Dictionary<TensorProto, long> offsets,
