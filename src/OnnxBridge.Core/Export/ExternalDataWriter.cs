@@ -107,9 +107,10 @@ internal sealed partial class ExternalDataWriter(long threshold)
     private static string WeightsHash(ModelProto model, Dictionary<TensorProto, Tensor> tensorOf)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hashing = new HashingStream(hash);
         foreach (var initializer in model.Graph.Initializer)
         {
-            hash.AppendData(initializer.ToByteArray());
+            initializer.WriteTo(hashing);
             if (!tensorOf.TryGetValue(initializer, out var tensor)) continue;
             // Inline, raw_data (field 9) would follow the fields set so far: its tag, length and bytes.
             var header = new byte[11];

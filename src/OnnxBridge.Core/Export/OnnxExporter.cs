@@ -72,7 +72,7 @@ public static class OnnxExporter
         if (threshold is null)
         {
             var inline = Export(model, options);
-            AtomicFile.WriteAllBytes(path, inline.ToByteArray());
+            AtomicFile.Write(path, inline.WriteTo);
             return inline;
         }
         var external = new ExternalDataWriter(threshold.Value);
@@ -112,7 +112,7 @@ public static class OnnxExporter
                 graph.Initializer.Add(reference);
                 continue;
             }
-            var initializer = TensorConvert.ToHost(tensor).ToProto(key);
+            var initializer = TensorConvert.ToProto(key, tensor);
             inlineBytes += initializer.RawData.Length;
             if (inlineBytes > ExternalDataWriter.InlineLimit)
                 throw new ExportException($"the initializers hold over {ExternalDataWriter.InlineLimit} bytes, past protobuf's 2 GB limit for one message; save with ExportOptions.ExternalDataThreshold (CLI: --external-data-threshold)");
@@ -153,7 +153,10 @@ public static class OnnxExporter
     {
         ArgumentNullException.ThrowIfNull(graph);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var initializer in graph.Initializer) sha.AppendData(initializer.ToByteArray());
+        using (var hashing = new HashingStream(sha))
+        {
+            foreach (var initializer in graph.Initializer) initializer.WriteTo(hashing);
+        }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 

@@ -1,9 +1,11 @@
+using Google.Protobuf;
+using OnnxBridge.Onnx.Proto;
 using OnnxBridge.Onnx.Tensors;
 using static TorchSharp.torch;
 
 namespace OnnxBridge.Core.Values;
 
-/// <summary>Copies between TorchSharp tensors and <see cref="HostTensor"/>.</summary>
+/// <summary>Copies between TorchSharp tensors and <see cref="HostTensor"/> (and, for the exporter, ONNX initializers).</summary>
 public static class TensorConvert
 {
     /// <summary>Copies a tensor (any device, any layout) into host memory.</summary>
@@ -13,6 +15,21 @@ public static class TensorConvert
         using var scope = NewDisposeScope();
         var cpu = tensor.detach().cpu().contiguous();
         return HostTensor.FromBytes(DTypes.ToOnnx(cpu.dtype), cpu.shape, cpu.bytes);
+    }
+
+    /// <summary>
+    /// An ONNX initializer with <c>raw_data</c> copied straight from the tensor's memory (one copy,
+    /// where going through <see cref="ToHost"/> would make two).
+    /// </summary>
+    internal static TensorProto ToProto(string name, Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(tensor);
+        using var scope = NewDisposeScope();
+        var cpu = tensor.detach().cpu().contiguous();
+        var proto = new TensorProto { Name = name, DataType = (int)DTypes.ToOnnx(cpu.dtype), RawData = ByteString.CopyFrom(cpu.bytes) };
+        proto.Dims.AddRange(cpu.shape);
+        return proto;
     }
 
     /// <summary>
