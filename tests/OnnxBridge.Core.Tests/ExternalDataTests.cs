@@ -40,6 +40,31 @@ public sealed class ExternalDataTests
         OnnxChecker.AssertValid(temp.File("mlp.onnx"));
     }
 
+    /// <summary>
+    /// Inline, the weights are copied once, into the model's raw_data (protobuf needs them there);
+    /// with external data not at all. Counts every thread: the external hash runs on another one.
+    /// </summary>
+    [TestMethod]
+    [DataRow(null, 1.25, DisplayName = "inline: one copy")]
+    [DataRow(0L, 0.05, DisplayName = "external data: no copy")]
+    public void Save_CopiesTheWeightsAtMostOnce(long? threshold, double mostCopies)
+    {
+        using var temp = new TempFolder();
+        var net = new Sequential(new Layers.Linear(1000, 4000));   // 4,004,000 float32 values: 16 MB
+        var options = new ExportOptions(InputSpec.Float32("input", Dim.Named("batch"), 1000)) { ExternalDataThreshold = threshold };
+        OnnxExporter.Save(net, options, temp.File("warm-up.onnx"));
+        const long weights = 4_004_000 * sizeof(float);
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        OnnxExporter.Save(net, options, temp.File("model.onnx"));
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.IsTrue(allocated < mostCopies * weights, $"exporting {weights} bytes of weights allocated {allocated} managed bytes, more than {mostCopies} copies");
+        var fresh = new Sequential(new Layers.Linear(1000, 4000));
+        StateDicts.LoadFromOnnx(fresh, temp.File("model.onnx"));
+        Assert.IsTrue(fresh.state_dict().Zip(net.state_dict()).All(p => p.First.Value.equal(p.Second.Value).all().item<bool>()), "the export loads back bit for bit");
+    }
+
     [TestMethod]
     public void ExternalDataModel_RunsUnderOnnxRuntime_AndLoadsBackIntoTheBlock()
     {
