@@ -17,6 +17,9 @@ internal static class BenchNetworks
     /// <summary>Floating-point operations of one forward of <see cref="Mlp784"/> on <paramref name="batch"/> rows (2 per multiply-add).</summary>
     public static double Mlp784Flops(long batch) => 2.0 * batch * (784 * 1024 + 1024 * 1024 + 1024 * 10);
 
+    /// <summary>Bytes of <see cref="Mlp784"/>'s float32 weights and biases: what a forward at batch 1 reads once.</summary>
+    public const long Mlp784WeightBytes = (784 * 1024 + 1024 + 1024 * 1024 + 1024 + 1024 * 10 + 10) * sizeof(float);
+
     /// <summary>
     /// A small ResNet over flat 64-pixel rows (8×8 images): a 3×3 stem with BatchNorm, two basic
     /// blocks of 16 channels, global average pooling, Linear to 10 classes.
