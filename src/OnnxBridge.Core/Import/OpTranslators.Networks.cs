@@ -57,6 +57,8 @@ internal static partial class OpTranslators
             return [y, mean, Ops.Rsqrt(Ops.Mean(centered * centered, axes, keepdim: true) + epsilon)];
         };
         t["Resize"] = Resize;
+        t["DepthToSpace"] = n => One(Ops.DepthToSpace(n.Input(0), n.Int("blocksize", 0), n.String("mode", "DCR")));
+        t["SpaceToDepth"] = n => One(Ops.SpaceToDepth(n.Input(0), n.Int("blocksize", 0)));
         t["Upsample"] = n =>
         {
             n.Require(n.String("mode", "nearest") == "nearest", $"Upsample mode '{n.String("mode", "nearest")}' (its linear mode has no PyTorch counterpart)");

@@ -52,19 +52,63 @@ public static partial class Ops
     }
 
     /// <summary>[N, C·r², H, W] → [N, C, H·r, W·r] (torch pixel_shuffle, ONNX DepthToSpace in CRD order).</summary>
-    public static Value PixelShuffle(Value x, long upscaleFactor)
+    public static Value PixelShuffle(Value x, long upscaleFactor) => DepthToSpace(x, upscaleFactor, "CRD", "pixel_shuffle");
+
+    /// <summary>
+    /// ONNX DepthToSpace: [N, C·b², H, W] → [N, C, H·b, W·b], the channels read as
+    /// (row offset, column offset, channel) in "DCR" mode (ONNX's default) or as (channel, row
+    /// offset, column offset) in "CRD" mode (torch pixel_shuffle).
+    /// </summary>
+    public static Value DepthToSpace(Value x, long blocksize, string mode = "DCR") => DepthToSpace(x, blocksize, mode, "DepthToSpace");
+
+    private static Value DepthToSpace(Value x, long b, string mode, string what)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (upscaleFactor <= 0 || x.Rank != 4) throw Refused("DepthToSpace", $"pixel_shuffle takes [batch, channels, height, width] and a positive factor, got {Dim.Format(x.Shape)} and {upscaleFactor}", x);
-        if (GraphOf(x) is not { } graph) return Eager("DepthToSpace", () => nn.functional.pixel_shuffle(x.Tensor, upscaleFactor), x);
+        if (b <= 0 || x.Rank != 4) throw Refused("DepthToSpace", $"{what} takes [batch, channels, height, width] and a positive block size, got {Dim.Format(x.Shape)} and {b}", x);
+        if (mode is not ("DCR" or "CRD")) throw Refused("DepthToSpace", $"mode '{mode}' is not one of DCR and CRD", x);
+        if (x.Shape[1] is { IsKnown: true } c && c.Size % (b * b) != 0)
+            throw Refused("DepthToSpace", $"{what} by {b} needs channels divisible by {b * b}, got {Dim.Format(x.Shape)}", x);
+        if (GraphOf(x) is not { } graph)
+        {
+            return Eager("DepthToSpace", () =>
+            {
+                if (mode == "CRD") return nn.functional.pixel_shuffle(x.Tensor, b);
+                var (n, channels, h, w) = (x.Tensor.shape[0], x.Tensor.shape[1] / (b * b), x.Tensor.shape[2], x.Tensor.shape[3]);
+                return x.Tensor.reshape(n, b, b, channels, h, w).permute(0, 3, 4, 1, 5, 2).reshape(n, channels, h * b, w * b);
+            }, x);
+        }
         var sx = Lift(graph, x);
-        var r = upscaleFactor;
-        if (sx.Shape[1] is { IsKnown: true } c && c.Size % (r * r) != 0)
-            throw graph.Error($"pixel_shuffle by {r} needs channels divisible by {r * r}, got {Dim.Format(sx.Shape)}", "DepthToSpace");
-        Dim Scale(Dim d, long by, bool divide) => d.IsKnown ? Dim.Known(divide ? d.Size!.Value / by : d.Size!.Value * by) : Dim.Unknown;
-        Dim[] shape = [sx.Shape[0], Scale(sx.Shape[1], r * r, true), Scale(sx.Shape[2], r, false), Scale(sx.Shape[3], r, false)];
-        return Value.Symbolic(graph.Node("DepthToSpace").Input(sx).Attribute("blocksize", r).Attribute("mode", "CRD").Output(sx.ElementType, shape));
+        Dim[] shape = [sx.Shape[0], Scaled(sx.Shape[1], b * b, true), Scaled(sx.Shape[2], b, false), Scaled(sx.Shape[3], b, false)];
+        return Value.Symbolic(graph.Node("DepthToSpace").Input(sx).Attribute("blocksize", b).Attribute("mode", mode).Output(sx.ElementType, shape));
     }
+
+    /// <summary>
+    /// ONNX SpaceToDepth: [N, C, H·b, W·b] → [N, C·b², H, W], the channels ordered (row offset,
+    /// column offset, channel) — the inverse of DCR <see cref="DepthToSpace(Value, long, string)"/>.
+    /// torch pixel_unshuffle orders them (channel, row offset, column offset): see <see cref="PixelUnshuffle"/>.
+    /// </summary>
+    public static Value SpaceToDepth(Value x, long blocksize)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var b = blocksize;
+        if (b <= 0 || x.Rank != 4) throw Refused("SpaceToDepth", $"SpaceToDepth takes [batch, channels, height, width] and a positive block size, got {Dim.Format(x.Shape)} and {b}", x);
+        if (x.Shape.Skip(2).Any(d => d is { IsKnown: true } && d.Size % b != 0))
+            throw Refused("SpaceToDepth", $"SpaceToDepth by {b} needs height and width divisible by {b}, got {Dim.Format(x.Shape)}", x);
+        if (GraphOf(x) is not { } graph)
+        {
+            return Eager("SpaceToDepth", () =>
+            {
+                var (n, c, h, w) = (x.Tensor.shape[0], x.Tensor.shape[1], x.Tensor.shape[2] / b, x.Tensor.shape[3] / b);
+                return x.Tensor.reshape(n, c, h, b, w, b).permute(0, 3, 5, 1, 2, 4).reshape(n, c * b * b, h, w);
+            }, x);
+        }
+        var sx = Lift(graph, x);
+        Dim[] shape = [sx.Shape[0], Scaled(sx.Shape[1], b * b, false), Scaled(sx.Shape[2], b, true), Scaled(sx.Shape[3], b, true)];
+        return Value.Symbolic(graph.Node("SpaceToDepth").Input(sx).Attribute("blocksize", b).Output(sx.ElementType, shape));
+    }
+
+    /// <summary>A dimension multiplied or divided by a block size; unknown stays unknown.</summary>
+    private static Dim Scaled(Dim d, long by, bool divide) => d.IsKnown ? Dim.Known(divide ? d.Size!.Value / by : d.Size!.Value * by) : Dim.Unknown;
 
     /// <summary>
     /// [N, C, H·r, W·r] → [N, C·r², H, W] (torch pixel_unshuffle). ONNX SpaceToDepth orders channels
