@@ -199,6 +199,47 @@ public sealed class OnnxImportTests
         Assert.IsFalse(error.Message.Contains("Relu", StringComparison.Ordinal), error.Message);
     }
 
+    /// <summary>
+    /// SpaceToDepth undoes DepthToSpace in ONNX's default DCR mode (onnx's own cases check each op's
+    /// values; this checks the pair, gradients through them, and the export at a symbolic batch).
+    /// </summary>
+    [TestMethod]
+    public void DepthToSpaceThenSpaceToDepth_GiveTheInputBack_EagerlyAndReexportedAtAnyBatch()
+    {
+        var graph = new GraphProto { Name = "g" };
+        graph.Input.Add(Float4d("x", 8));
+        graph.Node.Add(new NodeProto { OpType = "DepthToSpace", Input = { "x" }, Output = { "up" }, Attribute = { new AttributeProto { Name = "blocksize", Type = AttributeProto.Types.AttributeType.Int, I = 2 } } });
+        graph.Node.Add(new NodeProto { OpType = "SpaceToDepth", Input = { "up" }, Output = { "y" }, Attribute = { new AttributeProto { Name = "blocksize", Type = AttributeProto.Types.AttributeType.Int, I = 2 } } });
+        graph.Output.Add(Float4d("y", 8));
+        var model = new ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        var block = OnnxImporter.Import(model);
+
+        random.manual_seed(3);
+        var x = randn(3, 8, 5, 7).requires_grad_(true);
+        var y = block.forward(x);
+        Assert.IsTrue(y.equal(x).all().item<bool>(), "SpaceToDepth(DepthToSpace(x)) is x");
+        (y * arange(y.NumberOfElements).reshape(y.shape)).sum().backward();
+        Assert.IsTrue(x.grad!.equal(arange(x.NumberOfElements).reshape(x.shape).to(x.dtype)).all().item<bool>(), "the gradient passes through both unchanged");
+
+        var again = Export.OnnxExporter.Export(block, block.ExportOptions());
+        CollectionAssert.AreEqual(new[] { "DepthToSpace", "SpaceToDepth" }, again.Graph.Node.Select(n => n.OpType).ToArray());
+        using var session = Runtime.Sessions.OnnxModelSession.Open(again.ToByteArray());
+        var input = TensorConvert.ToHost(randn(2, 8, 3, 3));
+        var output = session.Run([new Onnx.TestCases.NamedTensor("x", input)])[0].Tensor;
+        CollectionAssert.AreEqual(input.ToArray<float>(), output.ToArray<float>(), "under ONNX Runtime at another batch and size");
+    }
+
+    private static ValueInfoProto Float4d(string name, long channels) => new()
+    {
+        Name = name,
+        Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = new TensorShapeProto { Dim =
+        {
+            new TensorShapeProto.Types.Dimension { DimParam = "N" }, new TensorShapeProto.Types.Dimension { DimValue = channels },
+            new TensorShapeProto.Types.Dimension { DimParam = "H" }, new TensorShapeProto.Types.Dimension { DimParam = "W" },
+        } } } },
+    };
+
     [TestMethod]
     public void StateDictKeys_KeepDottedNames_FlattenOnlyWhatPyTorchCouldNotHold()
     {
