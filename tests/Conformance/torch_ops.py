@@ -110,6 +110,8 @@ OPS = {
     "narrow": lambda x, a: torch.narrow(x[0], a["dim"], a["start"], a["length"]),
     "gather": lambda x, a: torch.gather(x[0], a["dim"], x[1]),
     "index_select": lambda x, a: torch.index_select(x[0], a["dim"], x[1]),
+    "scatter": lambda x, a: torch.scatter(x[0], a["dim"], x[1], x[2]),
+    "scatter_add": lambda x, a: torch.scatter_add(x[0], a["dim"], x[1], x[2]),
     "expand": lambda x, a: x[0].expand(*a["sizes"]),
     "repeat": lambda x, a: x[0].repeat(*a["repeats"]),
     "zeros_like": lambda x, a: torch.zeros_like(x[0]),
@@ -240,6 +242,10 @@ CASES = [
     ("gather_dim1", "gather", {"dim": 1}, [randn(3, 4), torch.randint(0, 4, (3, 2))]),
     ("gather_dim0", "gather", {"dim": 0}, [randn(3, 4), torch.randint(0, 3, (5, 4))]),
     ("index_select_dim0", "index_select", {"dim": 0}, [randn(4, 3), torch.tensor([3, 0, 0, 2])]),
+    # No index repeats within a column (dim 0) or row (dim 1): scatter's order among duplicates is unspecified.
+    ("scatter_dim0", "scatter", {"dim": 0}, [randn(3, 5), torch.tensor([[0, 1, 2, 0, 1], [2, 0, 1, 1, 0]]), randn(2, 5)]),
+    ("scatter_dim1", "scatter", {"dim": 1}, [randn(2, 4), torch.tensor([[3, 0], [1, 2]]), randn(2, 2)]),
+    ("scatter_add_duplicates", "scatter_add", {"dim": 0}, [randn(3, 4), torch.tensor([[0, 1, 2, 0], [0, 1, 0, 2]]), randn(2, 4)]),
     ("index_select_last", "index_select", {"dim": -1}, [randn(2, 3, 5), torch.tensor([4, 1])]),
     ("expand_keep", "expand", {"sizes": [3, -1, 4]}, [randn(3, 2, 1)]),
     ("expand_new_leading", "expand", {"sizes": [2, 3, 4]}, [randn(3, 1)]),
@@ -282,6 +288,9 @@ CASES = [
      [randn(5, 4), torch.tensor([2, 0, 3, 2, 1]), positive(4)]),
 ]
 
+# Ops whose ONNX form needs a later opset than 13, the lowest the export tests try.
+MIN_OPSET = {"scatter_add": 16}
+
 manifest = []
 for index, (name, op, args, inputs) in enumerate(CASES):
     torch.manual_seed(1000 + index)
@@ -298,7 +307,7 @@ for index, (name, op, args, inputs) in enumerate(CASES):
             if t.requires_grad and t.grad is not None:   # an input PyTorch does not differentiate (a loss weight) has none
                 record[f"grad_input{i}"] = t.grad
     torch.save(record, os.path.join(OUT, name + ".pt"))
-    manifest.append({"name": name, "op": op, "args": args, "inputs": len(inputs), "gradients": differentiable})
+    manifest.append({"name": name, "op": op, "args": args, "inputs": len(inputs), "gradients": differentiable, "min_opset": MIN_OPSET.get(op, 13)})
 
 with open(os.path.join(OUT, "cases.json"), "w") as f:
     json.dump(manifest, f, indent=1)

@@ -93,6 +93,8 @@ public sealed class OpConformanceTests
         ["narrow"] = (x, a) => x[0].Narrow(Long(a, "dim"), Long(a, "start"), Long(a, "length")),
         ["gather"] = (x, a) => x[0].Gather(Long(a, "dim"), x[1]),
         ["index_select"] = (x, a) => x[0].IndexSelect(Long(a, "dim"), x[1]),
+        ["scatter"] = (x, a) => x[0].Scatter(Long(a, "dim"), x[1], x[2]),
+        ["scatter_add"] = (x, a) => x[0].ScatterAdd(Long(a, "dim"), x[1], x[2]),
         ["expand"] = (x, a) => x[0].Expand(Longs(a, "sizes")),
         ["repeat"] = (x, a) => x[0].Repeat(Longs(a, "repeats")),
         ["zeros_like"] = (x, _) => Values.Ops.ZerosLike(x[0]),
@@ -173,7 +175,7 @@ public sealed class OpConformanceTests
         {
             var record = s_cases.Value.Record(c.Name);
             var inputs = Enumerable.Range(0, c.Inputs).Select(i => new NamedTensor($"input{i}", record[$"input{i}"])).ToList();
-            Conformance.CheckExports(failures, c.Name, new OpBlock(c.Inputs, x => Ops[c.Op](x, c.Args)), inputs, record["output"], checkedModels.Path);
+            Conformance.CheckExports(failures, c.Name, new OpBlock(c.Inputs, x => Ops[c.Op](x, c.Args)), inputs, record["output"], checkedModels.Path, c.MinOpset);
         }
         Assert.AreEqual(0, failures.Count, $"{failures.Count} exports differ from PyTorch:\n{string.Join("\n", failures)}");
         OnnxChecker.AssertValid(Directory.GetFiles(checkedModels.Path, "*.onnx"));
@@ -229,7 +231,8 @@ public sealed class OpConformanceTests
 
     private static double? Optional(JsonElement args, string name) => args.TryGetProperty(name, out var v) ? v.GetDouble() : null;
 
-    private sealed record Case(string Name, string Op, JsonElement Args, int Inputs, bool Gradients);
+    private sealed record Case(string Name, string Op, JsonElement Args, int Inputs, bool Gradients,
+        [property: System.Text.Json.Serialization.JsonPropertyName("min_opset")] int MinOpset);
 
     /// <summary>One operation as a block with as many graph inputs as it takes.</summary>
     private sealed class OpBlock(int inputs, Func<Value[], Value> op) : MultiInputBlock("Op")

@@ -62,6 +62,8 @@ internal static partial class OpTranslators
             var axis = n.Int("axis", 0);
             return One(Ops.Gather(x, axis, NonNegative(index, x, axis)));
         };
+        t["ScatterElements"] = Scatter;
+        t["Scatter"] = Scatter;   // opsets 9-10: ScatterElements under its old name
         t["Slice"] = Slice;
         t["Split"] = Split;
         t["Expand"] = Expand;
@@ -141,6 +143,19 @@ internal static partial class OpTranslators
         var picked = Ops.IndexSelect(x, axis, Ops.Reshape(index, -1));
         long[] shape = [.. x.Shape.Take((int)axis).Select(d => d.Size!.Value), .. index.Shape.Select(d => d.Size!.Value), .. x.Shape.Skip((int)axis + 1).Select(d => d.Size!.Value)];
         return One(Ops.Reshape(picked, shape));
+    }
+
+    private static IReadOnlyList<Value> Scatter(NodeContext n)
+    {
+        var (x, index, updates) = (n.Input(0), n.Input(1), n.Input(2));
+        var axis = n.Int("axis", 0);
+        index = NonNegative(index, x, axis);
+        return n.String("reduction", "none") switch
+        {
+            "none" => One(Ops.Scatter(x, axis, index, updates)),
+            "add" => One(Ops.ScatterAdd(x, axis, index, updates)),
+            var other => throw n.Error($"reduction '{other}' is not supported; none and add are (PyTorch's scatter and scatter_add)"),
+        };
     }
 
     /// <summary>Indices as int64 with negative ones counted from the end — PyTorch refuses them; ONNX allows them.</summary>

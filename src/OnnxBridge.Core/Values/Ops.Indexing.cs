@@ -54,6 +54,39 @@ public static partial class Ops
         return Value.Symbolic(graph.Node("GatherElements").Input(sx, si).Attribute("axis", axis).Output(sx.ElementType, si.Shape));
     }
 
+    /// <summary>
+    /// <paramref name="x"/> with the elements of <paramref name="src"/> written where
+    /// <paramref name="index"/> (int64, src's shape) points along <paramref name="dim"/>:
+    /// out[index[i][j]][j] = src[i][j] for dim 0 (torch.scatter, ONNX ScatterElements).
+    /// </summary>
+    public static Value Scatter(Value x, long dim, Value index, Value src) => Scatter(x, dim, index, src, add: false);
+
+    /// <summary>As <see cref="Scatter(Value, long, Value, Value)"/>, but adding into x, duplicate indices summed (torch.scatter_add; ONNX ScatterElements with reduction "add", opset 16 or later).</summary>
+    public static Value ScatterAdd(Value x, long dim, Value index, Value src) => Scatter(x, dim, index, src, add: true);
+
+    private static Value Scatter(Value x, long dim, Value index, Value src, bool add)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(src);
+        var what = add ? "scatter_add" : "scatter";
+        RequireType(index, "ScatterElements", DataType.Int64, "int64 index");
+        if (src.ElementType != x.ElementType) throw Refused("ScatterElements", $"{what} writes {ElementTypes.Name(src.ElementType)} values into a {ElementTypes.Name(x.ElementType)} tensor; cast one first", x, src);
+        if (index.Rank != x.Rank || src.Rank != x.Rank)
+            throw Refused("ScatterElements", $"{what} takes an index and values of the input's rank, got input {Dim.Format(x.Shape)}, index {Dim.Format(index.Shape)}, values {Dim.Format(src.Shape)}", x, index, src);
+        if (GraphOf(x, index, src) is not { } graph)
+            return Eager("ScatterElements", () => add ? x.Tensor.scatter_add(dim, index.Tensor, src.Tensor) : x.Tensor.scatter(dim, index.Tensor, src.Tensor), x, index, src);
+        if (add && graph.Opset < 16) throw graph.Error("scatter_add needs ScatterElements' reduction (opset 16 or later); export with a newer opset", "ScatterElements");
+        var (sx, si, ss) = (Lift(graph, x), Lift(graph, index), Lift(graph, src));
+        var axis = Axis(graph, "ScatterElements", dim, sx.Shape.Count);
+        // ONNX writes every element of the values, so they must have the index's shape (PyTorch reads only the index's extent).
+        if (!si.Shape.SequenceEqual(ss.Shape))
+            throw graph.Error($"{what}'s values {Dim.Format(ss.Shape)} must have the index's shape {Dim.Format(si.Shape)} to export", "ScatterElements");
+        var node = graph.Node("ScatterElements").Input(sx, si, ss).Attribute("axis", axis);
+        if (add) node.Attribute("reduction", "add");
+        return Value.Symbolic(node.Output(sx.ElementType, sx.Shape));
+    }
+
     /// <summary>The slices of <paramref name="x"/> at the int64 indices <paramref name="index"/> (1-D) along <paramref name="dim"/> (torch.index_select, ONNX Gather).</summary>
     public static Value IndexSelect(Value x, long dim, Value index)
     {

@@ -88,6 +88,12 @@ public sealed partial class Value
 
     public Value Gather(long dim, Value index) => Ops.Gather(this, dim, index);
 
+    /// <inheritdoc cref="Ops.Scatter(Value, long, Value, Value)"/>
+    public Value Scatter(long dim, Value index, Value src) => Ops.Scatter(this, dim, index, src);
+
+    /// <inheritdoc cref="Ops.ScatterAdd(Value, long, Value, Value)"/>
+    public Value ScatterAdd(long dim, Value index, Value src) => Ops.ScatterAdd(this, dim, index, src);
+
     public Value IndexSelect(long dim, Value index) => Ops.IndexSelect(this, dim, index);
 
     public Value Expand(params long[] sizes) => Ops.Expand(this, sizes);
