@@ -18,7 +18,10 @@ namespace OnnxBridge.Core.Tests;
 [DoNotParallelize]
 public sealed class OnnxImportTests
 {
-    /// <summary>Two networks exported by PyTorch with a dynamic batch: an MLP (Gemm) and a CNN whose BatchNorm stays a node.</summary>
+    /// <summary>
+    /// Networks exported by PyTorch with a dynamic batch: an MLP (Gemm), a CNN whose BatchNorm stays a
+    /// node, and a super-resolution chain whose PixelShuffle is DepthToSpace in CRD mode.
+    /// </summary>
     private const string ExportFromPyTorch = """
         import sys, torch
         torch.manual_seed(0)
@@ -26,14 +29,15 @@ public sealed class OnnxImportTests
         mlp = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
         cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
                                   torch.nn.Flatten(), torch.nn.Linear(8 * 4 * 4, 10), torch.nn.LogSoftmax(dim=1))
+        sr = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.PixelShuffle(2), torch.nn.Conv2d(4, 1, 3, padding=1))
         x = torch.rand(5, 64)
         cnn(torch.rand(32, 1, 8, 8))   # running statistics of its own, not the initial zeros and ones
-        for name, net, inp in [("mlp", mlp, x), ("cnn", cnn, x.reshape(5, 1, 8, 8))]:
+        for name, net, inp in [("mlp", mlp, x), ("cnn", cnn, x.reshape(5, 1, 8, 8)), ("sr", sr, x.reshape(5, 1, 8, 8))]:
             net.eval()
             torch.onnx.export(net, inp, f"{out}/{name}.onnx", input_names=["x"], output_names=["y"],
                               dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=13,
                               training=torch.onnx.TrainingMode.PRESERVE)   # PRESERVE: eval-mode BatchNorm, not folded into the Conv
-        saved = {"x": x, "mlp": mlp(x).detach(), "cnn": cnn(x.reshape(5, 1, 8, 8)).detach()}
+        saved = {"x": x, "mlp": mlp(x).detach(), "cnn": cnn(x.reshape(5, 1, 8, 8)).detach(), "sr": sr(x.reshape(5, 1, 8, 8)).detach()}
         # A Transformer encoder layer (time-major, so PyTorch's exporter does not take the fused fast path),
         # every parameter redrawn; no constant folding, so the initializers keep their state-dict keys.
         enc = torch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0)
@@ -145,7 +149,7 @@ public sealed class OnnxImportTests
     public void PyTorchSequentials_ComeBackAsSequentialsOfRealLayers_WithPyTorchsKeysAndTheSameGraph()
     {
         var data = TensorFiles.LoadDict(Path.Combine(s_models.Value, "data.pt"));
-        foreach (var (name, x) in new[] { ("mlp", data["x"]), ("cnn", data["x"].reshape(5, 1, 8, 8)) })
+        foreach (var (name, x) in new[] { ("mlp", data["x"]), ("cnn", data["x"].reshape(5, 1, 8, 8)), ("sr", data["x"].reshape(5, 1, 8, 8)) })
         {
             var path = Path.Combine(s_models.Value, name + ".onnx");
             var graph = OnnxImporter.Import(path);
