@@ -68,7 +68,7 @@ public static class OnnxImporter
 
     /// <summary>
     /// The imported graph as PyTorch's <c>nn.Sequential</c> of real layers (<c>Linear</c>,
-    /// <c>Conv1d</c>/<c>Conv2d</c>, <c>BatchNorm</c>, the activations, pooling, <c>Flatten</c>, ...), with
+    /// <c>Conv1d</c>/<c>Conv2d</c>, <c>BatchNorm</c>, the activations, pooling, <c>Flatten</c>, <c>PixelShuffle</c>, ...), with
     /// the graph block's current weights and the same state-dict keys — or null where the rule does not
     /// hold, and the graph block is the import. The rule: one input and one output; the nodes form a
     /// plain chain (each takes the previous one's output and otherwise only initializers); every node
