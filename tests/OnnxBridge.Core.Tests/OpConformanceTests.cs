@@ -94,6 +94,7 @@ public sealed class OpConformanceTests
         ["gather"] = (x, a) => x[0].Gather(Long(a, "dim"), x[1]),
         ["index_select"] = (x, a) => x[0].IndexSelect(Long(a, "dim"), x[1]),
         ["scatter"] = (x, a) => x[0].Scatter(Long(a, "dim"), x[1], x[2]),
+        ["einsum"] = (x, a) => Values.Ops.Einsum(a.GetProperty("equation").GetString()!, x),
         ["scatter_add"] = (x, a) => x[0].ScatterAdd(Long(a, "dim"), x[1], x[2]),
         ["expand"] = (x, a) => x[0].Expand(Longs(a, "sizes")),
         ["repeat"] = (x, a) => x[0].Repeat(Longs(a, "repeats")),

@@ -8,6 +8,7 @@ internal static partial class OpTranslators
     private static void AddNetworks(Dictionary<string, Translator> t)
     {
         t["MatMul"] = n => One(Ops.MatMul(n.Input(0), n.Input(1)));
+        t["Einsum"] = n => One(Ops.Einsum(n.String("equation", ""), [.. n.AllInputs]));
         t["Gemm"] = Gemm;
         t["Conv"] = Conv;
         t["ConvTranspose"] = ConvTranspose;

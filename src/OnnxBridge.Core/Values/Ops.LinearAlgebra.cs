@@ -20,6 +20,26 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// Sums of products over the letters of <paramref name="equation"/> (torch.einsum, ONNX Einsum):
+    /// "ij,jk->ik" is a matrix product, "bhqd,bhkd->bhqk" attention scores, "...ij->...ji" a batched
+    /// transpose, "ii" a trace. Operands of one element type; the equation is checked against their
+    /// shapes in both modes, with the same error.
+    /// </summary>
+    public static Value Einsum(string equation, params Value[] operands)
+    {
+        ArgumentNullException.ThrowIfNull(equation);
+        ArgumentNullException.ThrowIfNull(operands);
+        if (operands.Length == 0) throw new ArgumentException("einsum takes at least one operand", nameof(operands));
+        var (parsed, problem) = EinsumEquation.Parse(equation, [.. operands.Select(o => o.Shape)]);
+        if (problem is not null) throw Refused("Einsum", problem, operands);
+        if (operands.Any(o => o.ElementType != operands[0].ElementType))
+            throw Refused("Einsum", $"einsum takes operands of one element type, got {string.Join(", ", operands.Select(o => ElementTypes.Name(o.ElementType)))}", operands);
+        if (GraphOf(operands) is not { } graph) return Eager("Einsum", () => einsum(parsed!.Text, [.. operands.Select(o => o.Tensor)]), operands);
+        var lifted = operands.Select(o => Lift(graph, o)).ToArray();
+        return Value.Symbolic(graph.Node("Einsum").Input(lifted).Attribute("equation", parsed!.Text).Output(lifted[0].ElementType, parsed.OutputShape));
+    }
+
+    /// <summary>
     /// y = x·Wᵀ + b, PyTorch's linear layout (W is [out, in]). Records one Gemm for a matrix input,
     /// Transpose + MatMul + Add for inputs of other ranks.
     /// </summary>
