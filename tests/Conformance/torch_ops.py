@@ -253,6 +253,7 @@ CASES = [
     ("einsum_outer", "einsum", {"equation": "i,j->ij"}, [randn(3), randn(4)]),
     ("einsum_sum_rows", "einsum", {"equation": "ij -> j"}, [randn(3, 4)]),
     ("einsum_trace", "einsum", {"equation": "ii"}, [randn(4, 4)]),
+    ("einsum_broadcast_size_one", "einsum", {"equation": "ij,ij->ij"}, [randn(3, 1), randn(3, 4)]),
     ("einsum_bilinear", "einsum", {"equation": "bn,anm,bm->ba"}, [randn(2, 3), randn(5, 3, 4), randn(2, 4)]),
     ("scatter_add_duplicates", "scatter_add", {"dim": 0}, [randn(3, 4), torch.tensor([[0, 1, 2, 0], [0, 1, 0, 2]]), randn(2, 4)]),
     ("index_select_last", "index_select", {"dim": -1}, [randn(2, 3, 5), torch.tensor([4, 1])]),

@@ -3,7 +3,8 @@ namespace OnnxBridge.Core.Values;
 /// <summary>
 /// An einsum equation checked against its operands' shapes, with the output shape — the rules of
 /// torch.einsum and ONNX Einsum alike: one term of letters per operand, at most one "..." per term
-/// standing for the dimensions the letters leave (broadcast across operands), repeated letters
+/// standing for the dimensions the letters leave (broadcast across operands), a letter's size 1
+/// broadcasting against its other sizes, repeated letters
 /// taking diagonals, and an output after "->" or, without one, "..." followed by the letters that
 /// appear once, in ASCII order (capitals first).
 /// </summary>
@@ -45,9 +46,10 @@ internal sealed record EinsumEquation(string Text, Dim[] OutputShape)
                 var dim = shape[i < before ? i : i + spanned];
                 var letter = letters[i];
                 counts[letter] = counts.GetValueOrDefault(letter) + 1;
-                if (!sizes.TryGetValue(letter, out var known) || !known.IsKnown) sizes[letter] = dim;
-                else if (dim.IsKnown && dim.Size != known.Size)
-                    return (null, $"equation '{equation}': '{letter}' is {known.Size} in one place and {dim.Size} in operand {k + 1} of shape {Dim.Format(shape)}");
+                // A size of 1 broadcasts against the letter's other sizes, as in PyTorch and numpy.
+                if (!sizes.TryGetValue(letter, out var known)) sizes[letter] = dim;
+                else if (Merge(known, dim) is { } merged) sizes[letter] = merged;
+                else return (null, $"equation '{equation}': '{letter}' is {known.Size} in one place and {dim.Size} in operand {k + 1} of shape {Dim.Format(shape)}");
             }
         }
 
@@ -100,9 +102,13 @@ internal sealed record EinsumEquation(string Text, Dim[] OutputShape)
         {
             var da = i < rank - a.Count ? Dim.Known(1) : a[i - (rank - a.Count)];
             var db = i < rank - b.Count ? Dim.Known(1) : b[i - (rank - b.Count)];
-            if (da.IsKnown && db.IsKnown && da.Size != db.Size && da.Size != 1 && db.Size != 1) return null;
-            result[i] = da is { Size: 1 } ? db : db is { Size: 1 } ? da : da.IsKnown ? da : db;
+            if (Merge(da, db) is not { } merged) return null;
+            result[i] = merged;
         }
         return result;
     }
+
+    /// <summary>Two sizes of one dimension broadcast: 1 gives way, a known size beats an unknown; null for two different known sizes.</summary>
+    private static Dim? Merge(Dim a, Dim b) =>
+        a is { Size: 1 } ? b : b is { Size: 1 } ? a : a.IsKnown && b.IsKnown && a.Size != b.Size ? null : a.IsKnown ? a : b;
 }
