@@ -110,37 +110,8 @@ public sealed class LayerConformanceTests
     }
 
     [TestMethod]
-    public void StrictLoadOfPyTorchsStateDict_EagerForwardAndGradients_MatchPyTorch()
-    {
-        var failures = new List<string>();
-        foreach (var c in s_cases.Value.Cases)
-        {
-            using var scope = NewDisposeScope();
-            try
-            {
-                var (block, record) = Load(c);
-                var input = TensorConvert.ToTorch(record["input"]);
-                if (input.is_floating_point()) input.requires_grad_(true);
-                var output = block.forward(input);
-                Conformance.Check(failures, c.Name, "forward", record["output"], TensorConvert.ToHost(output), Conformance.Eager);
-                (output * TensorConvert.ToTorch(record["loss_weight"])).sum().backward();
-                if (record.TryGetValue("grad.input", out var inputGradient))
-                    Conformance.Check(failures, c.Name, "gradient of the input", inputGradient, TensorConvert.ToHost(input.grad!), Conformance.Gradient);
-                foreach (var (key, parameter) in block.named_parameters())
-                {
-                    if (record.TryGetValue("grad." + key, out var expected))
-                        Conformance.Check(failures, c.Name, $"gradient of {key}", expected, TensorConvert.ToHost(parameter.grad!), Conformance.Gradient);
-                    else
-                        failures.Add($"{c.Name}: parameter '{key}' has no gradient in PyTorch's record (PyTorch has no such parameter)");
-                }
-            }
-            catch (OnnxBridgeException e)
-            {
-                failures.Add($"{c.Name}: {e.Message}");
-            }
-        }
-        Assert.AreEqual(0, failures.Count, $"{failures.Count} differences from PyTorch:\n{string.Join("\n", failures)}");
-    }
+    public void StrictLoadOfPyTorchsStateDict_EagerForwardAndGradients_MatchPyTorch() =>
+        AssertTrainsAsPyTorch("", s_cases.Value.Cases, (_, layer, _) => layer);
 
     [TestMethod]
     public void EveryLayer_PrintsAsPyTorchPrintsIt()
@@ -177,46 +148,61 @@ public sealed class LayerConformanceTests
 
     /// <summary>
     /// Every layer's export comes back through <see cref="OnnxImporter"/> as a trainable block: the
-    /// same state-dict keys, PyTorch's forward eagerly, and PyTorch's gradients for the input and each
-    /// parameter, found by key. A layer we export but cannot import fails here by the op it uses.
+    /// same parameters by key, PyTorch's forward eagerly, and PyTorch's gradients for the input and each
+    /// parameter. A layer we export but cannot import fails here by the op it uses.
     /// </summary>
     [TestMethod]
-    public void ExportedThenImported_TrainsAsPyTorch_UnderTheSameKeys()
+    public void ExportedThenImported_TrainsAsPyTorch_UnderTheSameKeys() =>
+        AssertTrainsAsPyTorch("imported, ", s_cases.Value.Cases.Where(c => c.NoExport is null && c.MinOpset <= Export.ExportOptions.DefaultOpset), (c, layer, failures) =>
+        {
+            var input = s_cases.Value.Record(c.Name)["input"];
+            var model = Export.OnnxExporter.Export(layer, new Export.ExportOptions(new InputSpec("input", input.ElementType, [.. input.Shape.Select(Dim.Known)])));
+            var imported = OnnxImporter.Import(model);
+            imported.eval();
+            // The same parameters by key; buffers the graph does not read (num_batches_tracked) are not exported.
+            var (ours, theirs) = (layer.named_parameters().Select(p => p.name).Order().ToList(), imported.named_parameters().Select(p => p.name).Order().ToList());
+            if (!ours.SequenceEqual(theirs)) failures.Add($"{c.Name}: the imported block's parameters are [{string.Join(", ", theirs)}], the layer's [{string.Join(", ", ours)}]");
+            if (imported.state_dict().Keys.Except(layer.state_dict().Keys).ToList() is { Count: > 0 } extra)
+                failures.Add($"{c.Name}: the imported block has state-dict keys the layer does not: {string.Join(", ", extra)}");
+            return imported;
+        },
+        // ONNX has no padding_idx: an exported Embedding is a Gather, whose imported form trains the
+        // padding row too. Every other row must match PyTorch's.
+        (c, gradient) => c.Layer == "Embedding" && Long(c.Args, "padding_idx") is { } padding
+            ? gradient.index_fill(0, tensor(new[] { padding < 0 ? padding + gradient.shape[0] : padding }), 0)
+            : gradient);
+
+    /// <summary>
+    /// For each case: our layer with PyTorch's state dict, made into the block to check by
+    /// <paramref name="prepare"/>, runs PyTorch's input forward and backward; its output, the input's
+    /// gradient and each parameter's gradient (found by key, after <paramref name="adjustGradient"/>)
+    /// must match PyTorch's. Every difference is reported, <paramref name="what"/> naming the path.
+    /// </summary>
+    private static void AssertTrainsAsPyTorch(string what, IEnumerable<Case> cases, Func<Case, Block, List<string>, Block> prepare,
+        Func<Case, Tensor, Tensor>? adjustGradient = null)
     {
         var failures = new List<string>();
-        foreach (var c in s_cases.Value.Cases.Where(c => c.NoExport is null && c.MinOpset <= Export.ExportOptions.DefaultOpset))
+        foreach (var c in cases)
         {
             using var scope = NewDisposeScope();
             try
             {
                 var (layer, record) = Load(c);
-                var input = record["input"];
-                var model = Export.OnnxExporter.Export(layer, new Export.ExportOptions(new InputSpec("input", input.ElementType, [.. input.Shape.Select(Dim.Known)])));
-                var imported = OnnxImporter.Import(model);
-                imported.eval();
-                // The same parameters by key; buffers the graph does not read (num_batches_tracked) are not exported.
-                var (ours, theirs) = (layer.named_parameters().Select(p => p.name).Order().ToList(), imported.named_parameters().Select(p => p.name).Order().ToList());
-                if (!ours.SequenceEqual(theirs)) failures.Add($"{c.Name}: the imported block's parameters are [{string.Join(", ", theirs)}], the layer's [{string.Join(", ", ours)}]");
-                if (imported.state_dict().Keys.Except(layer.state_dict().Keys).ToList() is { Count: > 0 } extra)
-                    failures.Add($"{c.Name}: the imported block has state-dict keys the layer does not: {string.Join(", ", extra)}");
-                var x = TensorConvert.ToTorch(input);
-                if (x.is_floating_point()) x.requires_grad_(true);
-                var output = imported.forward(x);
-                Conformance.Check(failures, c.Name, "imported, forward", record["output"], TensorConvert.ToHost(output), Conformance.Eager);
+                var block = prepare(c, layer, failures);
+                var input = TensorConvert.ToTorch(record["input"]);
+                if (input.is_floating_point()) input.requires_grad_(true);
+                var output = block.forward(input);
+                Conformance.Check(failures, c.Name, what + "forward", record["output"], TensorConvert.ToHost(output), Conformance.Eager);
                 (output * TensorConvert.ToTorch(record["loss_weight"])).sum().backward();
                 if (record.TryGetValue("grad.input", out var inputGradient))
-                    Conformance.Check(failures, c.Name, "imported, gradient of the input", inputGradient, TensorConvert.ToHost(x.grad!), Conformance.Gradient);
-                foreach (var (key, parameter) in imported.named_parameters())
+                    Conformance.Check(failures, c.Name, what + "gradient of the input", inputGradient, TensorConvert.ToHost(input.grad!), Conformance.Gradient);
+                foreach (var (key, parameter) in block.named_parameters())
                 {
-                    var gradient = parameter.grad!;
-                    // ONNX has no padding_idx: an exported Embedding is a Gather, whose imported form
-                    // trains the padding row too. Every other row must match PyTorch's.
-                    if (c.Layer == "Embedding" && Long(c.Args, "padding_idx") is { } padding)
-                        gradient = gradient.index_fill(0, tensor(new[] { padding < 0 ? padding + gradient.shape[0] : padding }), 0);
+                    var gradient = adjustGradient is null ? parameter.grad! : adjustGradient(c, parameter.grad!);
                     if (record.TryGetValue("grad." + key, out var expected))
-                        Conformance.Check(failures, c.Name, $"imported, gradient of {key}", expected, TensorConvert.ToHost(gradient), Conformance.Gradient);
+                        Conformance.Check(failures, c.Name, $"{what}gradient of {key}", expected, TensorConvert.ToHost(gradient), Conformance.Gradient);
                     else
-                        failures.Add($"{c.Name}: the imported block trains '{key}', which PyTorch's layer has no parameter of that name for");
+                        failures.Add($"{c.Name}: {what}parameter '{key}' has no gradient in PyTorch's record (PyTorch has no such parameter)");
                 }
             }
             catch (OnnxBridgeException e)
@@ -224,7 +210,7 @@ public sealed class LayerConformanceTests
                 failures.Add($"{c.Name}: {e.Message}");
             }
         }
-        Assert.AreEqual(0, failures.Count, $"{failures.Count} differences from PyTorch after export and import:\n{string.Join("\n", failures)}");
+        Assert.AreEqual(0, failures.Count, $"{failures.Count} differences from PyTorch:\n{string.Join("\n", failures)}");
     }
 
     /// <summary>Our layer for the case, with PyTorch's state dict loaded strictly, in eval mode.</summary>
