@@ -80,7 +80,7 @@ public sealed class ArchitectureTests
             new Embedding(10, 6, paddingIdx: 2), new LayerNorm([6], eps: 1e-3), new GELU("tanh"), new Linear(6, 8), new LeakyReLU(0.2), new PReLU(),
             new ELU(0.5), new SELU(), new CELU(2), new SiLU(), new Mish(), new Hardtanh(-2, 3), new ReLU6(), new Hardsigmoid(), new Hardswish(),
             new Softplus(2, 10), new Softsign(), new Sigmoid(), new Tanh(), new Identity(), new GLU(-1), new Softmin(-1), new LogSoftmax(-1), new Softmax(1),
-            new Unflatten(4, 1, 1), new GroupNorm(2, 4, affine: false), new InstanceNorm(4, 4, affine: true));
+            new Unflatten(4, 1, 1), new GroupNorm(2, 4, affine: false), new InstanceNorm(4, 4, affine: true), new LocalResponseNorm(3, 1e-3, 0.6, 2));
 
         var rebuilt = ArchitectureJson.FromJson(ArchitectureJson.ToJson(net));
 

@@ -73,6 +73,7 @@ internal static class BuiltInLayers
         ["ChannelDropout"] = typeof(ChannelDropout),
         ["LayerNorm"] = typeof(LayerNorm),
         ["GroupNorm"] = typeof(GroupNorm),
+        ["LocalResponseNorm"] = typeof(LocalResponseNorm),
         ["InstanceNorm"] = typeof(InstanceNorm),
         ["Embedding"] = typeof(Embedding),
         ["LSTM"] = typeof(LSTM),

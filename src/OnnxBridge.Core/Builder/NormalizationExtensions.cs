@@ -22,6 +22,10 @@ public static class NormalizationExtensions
     public static SequentialBuilder LayerNorm(this SequentialBuilder builder, long[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true) =>
         Check(builder).AddLayer("LayerNorm", () => new LayerNorm(normalizedShape, eps, elementwiseAffine));
 
+    /// <summary>Appends nn.LocalResponseNorm(size, alpha, beta, k).</summary>
+    public static SequentialBuilder LocalResponseNorm(this SequentialBuilder builder, long size, double alpha = 1e-4, double beta = 0.75, double k = 1.0) =>
+        Check(builder).AddLayer("LocalResponseNorm", () => new LocalResponseNorm(size, alpha, beta, k));
+
     /// <summary>Appends nn.GroupNorm(num_groups, num_channels).</summary>
     public static SequentialBuilder GroupNorm(this SequentialBuilder builder, long numGroups, long numChannels, double eps = 1e-5, bool affine = true) =>
         Check(builder).AddLayer("GroupNorm", () => new GroupNorm(numGroups, numChannels, eps, affine));

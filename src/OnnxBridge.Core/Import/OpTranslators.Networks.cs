@@ -58,6 +58,13 @@ internal static partial class OpTranslators
             return [y, mean, Ops.Rsqrt(Ops.Mean(centered * centered, axes, keepdim: true) + epsilon)];
         };
         t["Resize"] = Resize;
+        t["LRN"] = n =>
+        {
+            var size = n.Int("size", 0);
+            // ONNX centres an even window one channel later than torch's local_response_norm, which runs it.
+            if (size % 2 == 0) throw n.Error($"LRN of even size {size} is not supported: its window is not PyTorch's");
+            return One(Ops.LocalResponseNorm(n.Input(0), size, n.Float("alpha", 1e-4), n.Float("beta", 0.75), n.Float("bias", 1.0)));
+        };
         t["DepthToSpace"] = n => One(Ops.DepthToSpace(n.Input(0), n.Int("blocksize", 0), n.String("mode", "DCR")));
         t["SpaceToDepth"] = n => One(Ops.SpaceToDepth(n.Input(0), n.Int("blocksize", 0)));
         t["Upsample"] = n =>

@@ -24,6 +24,29 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// Divides each element by (k + α/n · the sum of squares over a window of n channels around it)^β,
+    /// channels being dimension 1 of [N, C, ...] (torch local_response_norm, ONNX LRN). ONNX centres an
+    /// even window one channel later than PyTorch, so only odd sizes export, and only 3- and 4-dimensional
+    /// inputs (ONNX Runtime's LRN takes 4).
+    /// </summary>
+    public static Value LocalResponseNorm(Value x, long size, double alpha = 1e-4, double beta = 0.75, double k = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireFloat(x, "LRN");
+        if (size <= 0 || x.Rank < 3)
+            throw Refused("LRN", $"local_response_norm takes [batch, channels, ...] (3 dimensions or more) and a positive size, got {Dim.Format(x.Shape)} and size {size}", x);
+        if (GraphOf(x) is not { } graph) return Eager("LRN", () => nn.functional.local_response_norm(x.Tensor, size, alpha, beta, k), x);
+        if (size % 2 == 0)
+            throw graph.Error($"local_response_norm of size {size} does not export: for an even size ONNX's LRN centres its window one channel later than PyTorch's; use an odd size", "LRN");
+        // ONNX Runtime's LRN takes [N, C, H, W] only; a window across channels does not care about the rest.
+        if (x.Rank == 3) return Squeeze(LocalResponseNorm(Unsqueeze(x, 3), size, alpha, beta, k), 3);
+        if (x.Rank != 4) throw graph.Error($"local_response_norm of a {x.Rank}-dimensional input does not export: ONNX Runtime's LRN takes 4 dimensions (3 are unsqueezed to 4)", "LRN");
+        var sx = Lift(graph, x);
+        return Value.Symbolic(graph.Node("LRN").Input(sx).Attribute("size", size).Attribute("alpha", (float)alpha).Attribute("beta", (float)beta)
+            .Attribute("bias", (float)k).Output(sx.ElementType, sx.Shape));
+    }
+
+    /// <summary>
     /// Normalizes over the last dimensions, <paramref name="normalizedShape"/>, with optional
     /// element-wise affine parameters of that shape (torch layer_norm; ONNX LayerNormalization from
     /// opset 17, ReduceMean/Sub/Mul/Sqrt/Div before it).
