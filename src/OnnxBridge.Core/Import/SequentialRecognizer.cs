@@ -155,7 +155,7 @@ internal static class SequentialRecognizer
             case "Flatten" when Int("axis", 1) == 1 && rank >= 2:
                 rank = 2;
                 return Plain(new Flatten());
-            case "DepthToSpace" when rank == 4 && attributes.TryGetValue("mode", out var mode) && mode.S.ToStringUtf8() == "CRD":
+            case "DepthToSpace" when rank == 4 && Int("blocksize", 0) > 0 && attributes.TryGetValue("mode", out var mode) && mode.S.ToStringUtf8() == "CRD":
                 return Plain(new PixelShuffle(Int("blocksize", 0)));
             default:
                 return null;

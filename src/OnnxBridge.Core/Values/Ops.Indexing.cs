@@ -56,7 +56,7 @@ public static partial class Ops
 
     /// <summary>
     /// <paramref name="x"/> with the elements of <paramref name="src"/> written where
-    /// <paramref name="index"/> (int64, src's shape) points along <paramref name="dim"/>:
+    /// <paramref name="index"/> (int64, of x's rank, nowhere larger than src) points along <paramref name="dim"/>:
     /// out[index[i][j]][j] = src[i][j] for dim 0 (torch.scatter, ONNX ScatterElements).
     /// </summary>
     public static Value Scatter(Value x, long dim, Value index, Value src) => Scatter(x, dim, index, src, add: false);
