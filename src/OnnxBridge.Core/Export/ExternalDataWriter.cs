@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
 using OnnxBridge.Core.Values;
@@ -56,7 +55,7 @@ internal sealed partial class ExternalDataWriter(long threshold)
 
         // SHA-256 runs at ~1.4 GB/s here and a write with fsync at 0.3–1 GB/s: in one pass the export
         // cost both (1.9–2.0× a raw write for 400 MB); side by side it costs about the slower one.
-        var hashing = Task.Run(() => WeightsHash(model, tensorOf));
+        var hashing = Task.Run(() => OnnxExporter.WeightsHash(model.Graph, tensorOf));
         try
         {
             // The partial file is complete and flushed before it is renamed to its final, hash-derived name.
@@ -68,7 +67,7 @@ internal sealed partial class ExternalDataWriter(long threshold)
                     if (!tensorOf.TryGetValue(initializer, out var tensor)) continue;
                     var offset = (position + Alignment - 1) / Alignment * Alignment;
                     if (offset > position) stream.Write(new byte[offset - position]);
-                    WithBytes(tensor, stream.Write);
+                    TensorConvert.WithBytes(tensor, stream.Write);
                     offsets[initializer] = offset;
                     position = offset + tensor.NumberOfElements * tensor.ElementSize;
                 }
@@ -103,27 +102,6 @@ internal sealed partial class ExternalDataWriter(long threshold)
         }
     }
 
-    /// <summary>SHA-256 of the initializers in graph order, each as protobuf would serialize it inline (raw_data last).</summary>
-    private static string WeightsHash(ModelProto model, Dictionary<TensorProto, Tensor> tensorOf)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var hashing = new HashingStream(hash);
-        foreach (var initializer in model.Graph.Initializer)
-        {
-            initializer.WriteTo(hashing);
-            if (!tensorOf.TryGetValue(initializer, out var tensor)) continue;
-            // Inline, raw_data (field 9) would follow the fields set so far: its tag, length and bytes.
-            var header = new byte[11];
-            var coded = new CodedOutputStream(header);
-            coded.WriteTag(9, WireFormat.WireType.LengthDelimited);
-            coded.WriteLength((int)(tensor.NumberOfElements * tensor.ElementSize));
-            coded.Flush();
-            hash.AppendData(header, 0, (int)coded.Position);
-            WithBytes(tensor, hash.AppendData);
-        }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
     private static void WriteModel(string modelPath, ModelProto model, string location, Dictionary<TensorProto, long> offsets,
         Dictionary<TensorProto, Tensor> tensorOf, string weightsHash)
     {
@@ -137,14 +115,6 @@ internal sealed partial class ExternalDataWriter(long threshold)
         }
         model.MetadataProps.Add(new StringStringEntryProto { Key = OnnxExporter.WeightsHashKey, Value = weightsHash });
         AtomicFile.WriteAllBytes(modelPath, model.ToByteArray());
-    }
-
-    /// <summary>Hands over the tensor's bytes from its own memory (a contiguous CPU copy only when it is not one already).</summary>
-    private static void WithBytes(Tensor tensor, Action<ReadOnlySpan<byte>> use)
-    {
-        using var scope = NewDisposeScope();
-        var cpu = tensor.detach().cpu().contiguous();
-        use(cpu.bytes);
     }
 
     [GeneratedRegex("^\\.[0-9a-f]{16}\\.data$")]

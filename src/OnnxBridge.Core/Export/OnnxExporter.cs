@@ -152,10 +152,29 @@ public static class OnnxExporter
     public static string WeightsHash(GraphProto graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
+        return WeightsHash(graph, new Dictionary<TensorProto, Tensor>());
+    }
+
+    /// <summary>
+    /// The same hash where the initializers in <paramref name="external"/> have no data yet (it goes to
+    /// an external data file): each is hashed as it would serialize inline — its fields, then raw_data
+    /// (field 9) from the tensor's memory — so the hash does not depend on where the weights live.
+    /// </summary>
+    internal static string WeightsHash(GraphProto graph, IReadOnlyDictionary<TensorProto, Tensor> external)
+    {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using (var hashing = new HashingStream(sha))
+        using var hashing = new HashingStream(sha);
+        foreach (var initializer in graph.Initializer)
         {
-            foreach (var initializer in graph.Initializer) initializer.WriteTo(hashing);
+            initializer.WriteTo(hashing);
+            if (!external.TryGetValue(initializer, out var tensor)) continue;
+            var header = new byte[11];
+            var coded = new CodedOutputStream(header);
+            coded.WriteTag(9, WireFormat.WireType.LengthDelimited);
+            coded.WriteLength((int)(tensor.NumberOfElements * tensor.ElementSize));
+            coded.Flush();
+            sha.AppendData(header, 0, (int)coded.Position);
+            TensorConvert.WithBytes(tensor, sha.AppendData);
         }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }

@@ -17,12 +17,7 @@ internal sealed record TensorToWrite(string Name, DataType Type, IReadOnlyList<l
 
     /// <summary>Writes the tensor's own memory (a contiguous CPU copy only for a tensor that is not one already).</summary>
     public static TensorToWrite FromTorch(string name, Tensor tensor) =>
-        new(name, DTypes.ToOnnx(tensor.dtype), tensor.shape, tensor.NumberOfElements * tensor.ElementSize, stream =>
-        {
-            using var scope = NewDisposeScope();
-            var cpu = tensor.detach().cpu().contiguous();
-            stream.Write(cpu.bytes);
-        });
+        new(name, DTypes.ToOnnx(tensor.dtype), tensor.shape, tensor.NumberOfElements * tensor.ElementSize, stream => TensorConvert.WithBytes(tensor, stream.Write));
 
     /// <summary>
     /// Calls <see cref="WriteBytes"/> on <paramref name="stream"/> (whose Position must count the

@@ -12,10 +12,27 @@ public static class TensorConvert
     public static HostTensor ToHost(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
+        return WithBytes(tensor, bytes => HostTensor.FromBytes(DTypes.ToOnnx(tensor.dtype), tensor.shape, bytes));
+    }
+
+    /// <summary>
+    /// Hands <paramref name="use"/> the tensor's bytes, row-major, from its own memory — a contiguous
+    /// CPU copy is made only for a tensor that is not one already, and freed afterwards. The one way
+    /// savers, the exporter and the hash read tensor memory.
+    /// </summary>
+    internal static T WithBytes<T>(Tensor tensor, Func<ReadOnlySpan<byte>, T> use)
+    {
         using var scope = NewDisposeScope();
         var cpu = tensor.detach().cpu().contiguous();
-        return HostTensor.FromBytes(DTypes.ToOnnx(cpu.dtype), cpu.shape, cpu.bytes);
+        return use(cpu.bytes);
     }
+
+    /// <inheritdoc cref="WithBytes{T}(Tensor, Func{ReadOnlySpan{byte}, T})"/>
+    internal static void WithBytes(Tensor tensor, Action<ReadOnlySpan<byte>> use) => WithBytes(tensor, bytes =>
+    {
+        use(bytes);
+        return true;
+    });
 
     /// <summary>
     /// An ONNX initializer with <c>raw_data</c> copied straight from the tensor's memory (one copy,
@@ -25,10 +42,8 @@ public static class TensorConvert
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(tensor);
-        using var scope = NewDisposeScope();
-        var cpu = tensor.detach().cpu().contiguous();
-        var proto = new TensorProto { Name = name, DataType = (int)DTypes.ToOnnx(cpu.dtype), RawData = ByteString.CopyFrom(cpu.bytes) };
-        proto.Dims.AddRange(cpu.shape);
+        var proto = new TensorProto { Name = name, DataType = (int)DTypes.ToOnnx(tensor.dtype), RawData = WithBytes(tensor, ByteString.CopyFrom) };
+        proto.Dims.AddRange(tensor.shape);
         return proto;
     }
 
