@@ -77,7 +77,10 @@ public sealed class LayerConformanceTests
         ["LazyConvTranspose2d"] = a => new ConvTranspose2d(null, Long(a, "out_channels")!.Value, Longs(a, "kernel_size"), OptionalLongs(a, "stride")),
         ["Upsample"] = a => new Upsample(OptionalLongs(a, "size"), Double(a, "scale_factor") is { } factor ? [factor] : null, String(a, "mode") ?? "nearest", Bool(a, "align_corners") ?? false),
         ["PixelShuffle"] = a => new PixelShuffle(Long(a, "upscale_factor")!.Value),
-        ["LocalResponseNorm"] = a => new LocalResponseNorm(Long(a, "size")!.Value, Double(a, "alpha") ?? 1e-4, Double(a, "beta") ?? 0.75, Double(a, "k") ?? 1.0),
+        // Only the size given: our defaults must be PyTorch's (the record and the repr say so).
+        ["LocalResponseNorm"] = a => a.TryGetProperty("alpha", out _)
+            ? new LocalResponseNorm(Long(a, "size")!.Value, Double(a, "alpha")!.Value, Double(a, "beta")!.Value, Double(a, "k")!.Value)
+            : new LocalResponseNorm(Long(a, "size")!.Value),
         ["PixelUnshuffle"] = a => new PixelUnshuffle(Long(a, "downscale_factor")!.Value),
         ["ZeroPad2d"] = a => new ZeroPad2d(Longs(a, "padding")),
         ["ConstantPad1d"] = a => new ConstantPad1d(Longs(a, "padding"), Double(a, "value")!.Value),
